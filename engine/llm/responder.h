@@ -1,0 +1,54 @@
+#pragma once
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <memory>
+
+namespace apex {
+
+struct Tenant;
+
+struct ConversationTurn
+{
+    enum class Role { Caller, Agent };
+    Role role = Role::Caller;
+    QString text;
+};
+
+struct ResponderRequest
+{
+    QString systemPrompt;
+    QList<ConversationTurn> history; // oldest first, at most the tenant's context size
+    QString utterance;
+};
+
+// Produces the agent's reply to one utterance as a stream of text pieces. One
+// per call, living on the call's thread; respond() again only after finished,
+// failed or cancel().
+class Responder : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    ~Responder() override = default;
+
+    virtual void respond(const ResponderRequest &request) = 0;
+    // Barge-in or hang-up: no further signal for the current request.
+    virtual void cancel() = 0;
+
+Q_SIGNALS:
+    void textDelta(const QString &text); // spoken content only, in order
+    void finished();
+    void failed(const QString &reason);
+};
+
+class ResponderFactory
+{
+public:
+    virtual ~ResponderFactory() = default;
+    virtual QString name() const = 0;
+    virtual std::unique_ptr<Responder> create(const Tenant &tenant) = 0;
+};
+
+} // namespace apex

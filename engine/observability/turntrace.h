@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+#include <array>
+#include <cstdint>
+
+namespace apex {
+
+// The moments of one turn, in the order they normally happen. Names are stable:
+// they are metric labels and JSON keys.
+enum class TurnStage : int {
+    EndOfSpeech,    // caller stopped talking (VAD offset / speech_final)
+    SttFinal,       // final transcript available
+    ResponderStart, // request sent to the responder
+    FirstToken,     // first spoken token back
+    FirstSentence,  // first complete sentence cut by the splitter
+    TtsStart,       // first sentence handed to TTS
+    FirstFrameOut,  // first 20 ms frame of the reply sent to the caller
+    BargeIn,        // caller talked over the reply
+};
+inline constexpr int kTurnStageCount = int(TurnStage::BargeIn) + 1;
+
+const char *turnStageName(TurnStage stage);
+
+// A turn's timeline on the monotonic clock. The first stamp of a stage wins, so
+// repeated events (every sentence's TTS start) keep the earliest.
+class TurnTrace
+{
+public:
+    TurnTrace() { m_ns.fill(-1); }
+    explicit TurnTrace(int turnIndex) : TurnTrace() { m_turnIndex = turnIndex; }
+
+    int turnIndex() const { return m_turnIndex; }
+    void stamp(TurnStage stage, std::int64_t monotonicNs);
+    void stampNow(TurnStage stage);
+    bool has(TurnStage stage) const { return m_ns[size_t(stage)] >= 0; }
+    std::int64_t at(TurnStage stage) const { return m_ns[size_t(stage)]; }
+    // Milliseconds from one stage to another, or -1 if either is missing.
+    double msBetween(TurnStage from, TurnStage to) const;
+
+    QString utterance;
+    QString reply;
+
+    QJsonObject toJson() const; // stages as ms relative to EndOfSpeech (or the first stamp)
+
+private:
+    int m_turnIndex = 0;
+    std::array<std::int64_t, kTurnStageCount> m_ns{};
+};
+
+} // namespace apex
+
+Q_DECLARE_METATYPE(apex::TurnTrace)

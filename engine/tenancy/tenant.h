@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace apex {
+
+struct FaqEntry
+{
+    QString question;
+    QString answer;
+    QStringList keywords; // optional extra terms that point at this entry
+};
+
+// Everything a call needs to know about the business it answers for. Immutable
+// once loaded: a call keeps the snapshot it started with while the console edits.
+struct Tenant
+{
+    QString id;
+    QString name;
+    QString language = QStringLiteral("en"); // BCP-47 primary tag: en, hi, ...
+    QString voice = QStringLiteral("slt");   // flite: awb rms slt kal; espeak-ng: a language/voice name
+    QString greeting;
+    QString systemPrompt;
+    QString fallbackLine = QStringLiteral("Sorry, I did not catch that. Could you say it again?");
+    QList<FaqEntry> faq;
+    QStringList numbers; // E.164 numbers this tenant answers
+    int endpointingMs = 250;
+    int maxTurnsInContext = 8;
+};
+
+} // namespace apex
