@@ -1,0 +1,21 @@
+#pragma once
+
+namespace apex {
+
+class TenantRegistry;
+class SpeechRecognizerFactory;
+class ResponderFactory;
+class SpeechSynthesizer;
+
+// What a call session needs from the engine, injected rather than looked up, so
+// tests can build a session around fakes. The engine owns all of these and
+// outlives every session.
+struct CallServices
+{
+    const TenantRegistry *tenants = nullptr;
+    SpeechRecognizerFactory *recognizers = nullptr;
+    ResponderFactory *responders = nullptr;
+    SpeechSynthesizer *synthesizer = nullptr;
+};
+
+} // namespace apex

@@ -1,0 +1,307 @@
+#include "pipeline/callsession.h"
+
+#include "pipeline/speaker.h"
+#include "stt/speechrecognizer.h"
+#include "tts/speechsynthesizer.h"
+
+#include "observability/clock.h"
+
+namespace apex {
+
+const char *callStateName(CallState state)
+{
+    switch (state) {
+    case CallState::Connecting: return "connecting";
+    case CallState::Greeting: return "greeting";
+    case CallState::Listening: return "listening";
+    case CallState::Thinking: return "thinking";
+    case CallState::Speaking: return "speaking";
+    case CallState::Ended: return "ended";
+    }
+    return "unknown";
+}
+
+CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &services, QObject *parent)
+    : QObject(parent)
+    , m_leg(std::move(leg))
+    , m_services(services)
+    , m_log("call")
+{
+    m_leg->setParent(nullptr);
+    m_speaker = new Speaker(m_leg.get(), m_services.synthesizer, this);
+    connect(m_leg.get(), &CallLeg::started, this, &CallSession::onLegStarted);
+    connect(m_leg.get(), &CallLeg::ended, this, &CallSession::onLegEnded);
+    connect(m_leg.get(), &CallLeg::audioReceived, this, [this](const QByteArray &mulaw) {
+        if (m_recognizer)
+            m_recognizer->pushMulaw(mulaw);
+    });
+    connect(m_leg.get(), &CallLeg::dtmfReceived, this, [this](QChar digit) {
+        m_log.info("dtmf {}", QString(digit));
+        emitLine(TranscriptLine::Speaker::System, QStringLiteral("DTMF %1").arg(digit), true);
+    });
+    connect(m_speaker, &Speaker::firstFrameSent, this, [this](std::int64_t ns) {
+        if (m_turn)
+            m_turn->stamp(TurnStage::FirstFrameOut, ns);
+        if (m_state == CallState::Thinking)
+            setState(CallState::Speaking);
+    });
+    connect(m_speaker, &Speaker::synthesisStarted, this, [this] {
+        if (m_turn)
+            m_turn->stampNow(TurnStage::TtsStart);
+    });
+    connect(m_speaker, &Speaker::synthesisFailed, this, [this](const QString &sentence, const QString &reason) {
+        m_log.warn("tts failed for \"{}\": {}", sentence, reason);
+    });
+    connect(m_speaker, &Speaker::replyPlayed, this, &CallSession::onReplyPlayed);
+}
+
+CallSession::~CallSession()
+{
+    // The leg's signals must not reach a half-destroyed session.
+    if (m_leg)
+        m_leg->disconnect(this);
+    if (m_recognizer)
+        m_recognizer->stop();
+    if (m_responder)
+        m_responder->cancel();
+}
+
+void CallSession::onLegStarted(const CallStartInfo &info)
+{
+    m_info = info;
+    const QString requested = info.parameters.value(QStringLiteral("tenant"));
+    const QString called = info.to.isEmpty() ? info.parameters.value(QStringLiteral("to")) : info.to;
+    m_tenant = m_services.tenants->resolve(requested, called);
+    m_log.bind(m_info.callId, m_tenant ? m_tenant->id : requested);
+    if (!m_tenant) {
+        m_log.warn("unknown tenant \"{}\" (called {}): hanging up", requested, called);
+        emitLine(TranscriptLine::Speaker::System, QStringLiteral("Unknown tenant \"%1\"").arg(requested), true);
+        m_leg->hangUp();
+        end();
+        return;
+    }
+    m_log.info("call started from {} to {}", info.from.isEmpty() ? QStringLiteral("?") : info.from, called);
+
+    m_recognizer = m_services.recognizers->create(*m_tenant);
+    connect(m_recognizer.get(), &SpeechRecognizer::speechStarted, this, &CallSession::onSpeechStarted);
+    connect(m_recognizer.get(), &SpeechRecognizer::partialTranscript, this, [this](const QString &text) {
+        emitLine(TranscriptLine::Speaker::Caller, text, false);
+    });
+    connect(m_recognizer.get(), &SpeechRecognizer::endOfSpeech, this, &CallSession::onEndOfSpeech);
+    connect(m_recognizer.get(), &SpeechRecognizer::finalTranscript, this, &CallSession::onFinalTranscript);
+    connect(m_recognizer.get(), &SpeechRecognizer::failed, this, [this](const QString &reason) {
+        m_log.error("speech recognition failed: {}", reason);
+    });
+
+    m_responder = m_services.responders->create(*m_tenant);
+    connect(m_responder.get(), &Responder::textDelta, this, &CallSession::onResponderText);
+    connect(m_responder.get(), &Responder::finished, this, &CallSession::onResponderFinished);
+    connect(m_responder.get(), &Responder::failed, this, &CallSession::onResponderFailed);
+
+    m_speaker->setVoice(m_tenant->voice, m_tenant->language);
+    Q_EMIT started(m_info.callId, m_tenant->id);
+
+    // The agent speaks first.
+    if (m_tenant->greeting.isEmpty()) {
+        setState(CallState::Listening);
+        return;
+    }
+    setState(CallState::Greeting);
+    SentenceSplitter greetingSplitter;
+    QStringList sentences = greetingSplitter.push(m_tenant->greeting);
+    sentences += greetingSplitter.flush();
+    for (const auto &sentence : std::as_const(sentences))
+        speak(sentence);
+    emitLine(TranscriptLine::Speaker::Agent, m_tenant->greeting, true);
+    appendHistory(ConversationTurn::Role::Agent, m_tenant->greeting);
+    m_speaker->endReply(QStringLiteral("greeting"));
+}
+
+void CallSession::onLegEnded(CallEndReason reason, const QString &detail)
+{
+    switch (reason) {
+    case CallEndReason::CallerHungUp: m_log.info("caller hung up"); break;
+    case CallEndReason::AgentHungUp: m_log.info("agent hung up"); break;
+    case CallEndReason::ProtocolError: m_log.warn("call ended on a protocol error: {}", detail); break;
+    case CallEndReason::TransportClosed: m_log.info("media stream closed: {}", detail); break;
+    }
+    end();
+}
+
+void CallSession::onSpeechStarted()
+{
+    if (m_state == CallState::Greeting || m_state == CallState::Thinking || m_state == CallState::Speaking)
+        bargeIn();
+}
+
+void CallSession::bargeIn()
+{
+    ++m_epoch;
+    m_log.info("barge-in in state {} (epoch {})", callStateName(m_state), m_epoch);
+    m_speaker->interrupt();
+    if (m_responder)
+        m_responder->cancel();
+    m_leg->clearAudio();
+    m_splitter = SentenceSplitter();
+    if (m_turn) {
+        m_turn->stampNow(TurnStage::BargeIn);
+        if (!m_reply.isEmpty())
+            appendHistory(ConversationTurn::Role::Agent, m_reply);
+        finishTurn();
+    }
+    setState(CallState::Listening);
+}
+
+void CallSession::onEndOfSpeech()
+{
+    // A new utterance ended; an older one still in flight was superseded by barge-in.
+    m_turn = TurnTrace(++m_turnIndex);
+    m_turn->stampNow(TurnStage::EndOfSpeech);
+}
+
+void CallSession::onFinalTranscript(const QString &rawText)
+{
+    if (m_state == CallState::Ended)
+        return;
+    const QString text = rawText.simplified();
+    if (!m_turn) {
+        m_turn = TurnTrace(++m_turnIndex);
+        m_turn->stampNow(TurnStage::EndOfSpeech);
+    }
+    m_turn->stampNow(TurnStage::SttFinal);
+    if (text.isEmpty()) {
+        // Noise, a cough, or speech the model could not place: keep listening.
+        m_log.info("turn {}: nothing recognised", m_turn->turnIndex());
+        m_turn.reset();
+        emitLine(TranscriptLine::Speaker::Caller, QString(), true);
+        if (m_state != CallState::Greeting && m_state != CallState::Speaking)
+            setState(CallState::Listening);
+        return;
+    }
+    m_turn->utterance = text;
+    emitLine(TranscriptLine::Speaker::Caller, text, true);
+    m_log.info("turn {}: caller said \"{}\"", m_turn->turnIndex(), text);
+
+    ResponderRequest request;
+    request.systemPrompt = m_tenant->systemPrompt;
+    request.history = m_history;
+    request.utterance = text;
+    appendHistory(ConversationTurn::Role::Caller, text);
+
+    m_reply.clear();
+    m_splitter = SentenceSplitter();
+    setState(CallState::Thinking);
+    m_turn->stampNow(TurnStage::ResponderStart);
+    m_responder->respond(request);
+}
+
+void CallSession::onResponderText(const QString &text)
+{
+    if (!m_turn || text.isEmpty())
+        return;
+    m_turn->stampNow(TurnStage::FirstToken);
+    m_reply += text;
+    const QStringList sentences = m_splitter.push(text);
+    for (const auto &sentence : sentences)
+        speak(sentence);
+}
+
+void CallSession::onResponderFinished()
+{
+    if (!m_turn)
+        return;
+    const QStringList rest = m_splitter.flush();
+    for (const auto &sentence : rest)
+        speak(sentence);
+    const QString reply = m_reply.simplified();
+    m_turn->reply = reply;
+    emitLine(TranscriptLine::Speaker::Agent, reply, true);
+    appendHistory(ConversationTurn::Role::Agent, reply);
+    m_speaker->endReply(QStringLiteral("turn-%1").arg(m_turn->turnIndex()));
+}
+
+void CallSession::onResponderFailed(const QString &reason)
+{
+    m_log.error("responder failed: {}", reason);
+    if (!m_turn)
+        return;
+    // Silence is the worst outcome: say the tenant's fallback line.
+    m_reply = m_tenant->fallbackLine;
+    m_splitter = SentenceSplitter();
+    QStringList sentences = m_splitter.push(m_reply);
+    sentences += m_splitter.flush();
+    for (const auto &sentence : std::as_const(sentences))
+        speak(sentence);
+    m_turn->reply = m_reply;
+    emitLine(TranscriptLine::Speaker::Agent, m_reply, true);
+    m_speaker->endReply(QStringLiteral("turn-%1").arg(m_turn->turnIndex()));
+}
+
+void CallSession::speak(const QString &sentence)
+{
+    if (m_turn)
+        m_turn->stampNow(TurnStage::FirstSentence);
+    m_speaker->say(sentence);
+}
+
+void CallSession::onReplyPlayed()
+{
+    if (m_state == CallState::Ended)
+        return;
+    finishTurn();
+    setState(CallState::Listening);
+}
+
+void CallSession::finishTurn()
+{
+    if (!m_turn)
+        return;
+    TurnTrace trace = *m_turn;
+    m_turn.reset();
+    m_traces.append(trace);
+    m_log.info("turn {}: end-of-speech→stt {:.1f} ms, →first token {:.1f} ms, →first frame {:.1f} ms{}",
+               trace.turnIndex(), trace.msBetween(TurnStage::EndOfSpeech, TurnStage::SttFinal),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstToken),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstFrameOut),
+               trace.has(TurnStage::BargeIn) ? " (barged in)" : "");
+    Q_EMIT turnCompleted(trace);
+}
+
+void CallSession::setState(CallState state)
+{
+    if (m_state == state || m_state == CallState::Ended)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged(state);
+}
+
+void CallSession::emitLine(TranscriptLine::Speaker speaker, const QString &text, bool isFinal)
+{
+    Q_EMIT transcript(TranscriptLine{speaker, text, isFinal, m_turnIndex, monotonicNowNs()});
+}
+
+void CallSession::appendHistory(ConversationTurn::Role role, const QString &text)
+{
+    m_history.append(ConversationTurn{role, text});
+    const int contextTurns = m_tenant ? m_tenant->maxTurnsInContext : kDefaultContextTurns;
+    // A turn is one exchange: a caller utterance and the agent's reply.
+    while (m_history.size() > contextTurns * 2)
+        m_history.removeFirst();
+}
+
+void CallSession::end()
+{
+    if (m_state == CallState::Ended)
+        return;
+    if (m_recognizer)
+        m_recognizer->stop();
+    if (m_responder)
+        m_responder->cancel();
+    m_speaker->interrupt();
+    if (m_turn)
+        finishTurn();
+    setState(CallState::Ended);
+    Q_EMIT ended(m_info.callId);
+}
+
+} // namespace apex

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QTimer>
+
+#include <cstdint>
+
+namespace apex {
+
+class CallLeg;
+class SpeechSynthesizer;
+class SynthesisJob;
+struct SynthesisRequest;
+
+// Turns the agent's sentences into paced 20 ms frames on the call leg.
+// Sentences are synthesised as soon as they are queued (several at once) and
+// played strictly in order. The first frame of a reply leaves the moment its
+// bytes exist; after that frames follow on absolute 20 ms deadlines, so a late
+// timer never accumulates drift. interrupt() is the barge-in: it bumps the epoch,
+// cancels synthesis and stops before the next frame.
+class Speaker : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int kFrameBytes = 160;
+    static constexpr std::int64_t kFrameNs = 20'000'000;
+    // A frame sent this much after its deadline counts as late.
+    static constexpr std::int64_t kLateFrameNs = 5'000'000;
+
+    Speaker(CallLeg *leg, SpeechSynthesizer *synthesizer, QObject *parent = nullptr);
+    ~Speaker() override;
+
+    void setVoice(const QString &voice, const QString &language);
+
+    // Queues one sentence of the current reply.
+    void say(const QString &sentence);
+    // No more sentences for this reply: replyPlayed() follows the last frame.
+    // A non-empty mark name is sent to the leg right after the reply's last frame.
+    void endReply(const QString &markName = {});
+    // Barge-in or hang-up: drop everything queued for the current epoch.
+    void interrupt();
+
+    bool isSpeaking() const { return m_speaking; }
+    std::uint64_t epoch() const { return m_epoch; }
+    std::uint64_t framesSent() const { return m_framesSent; }
+    std::uint64_t lateFrames() const { return m_lateFrames; }
+
+Q_SIGNALS:
+    void synthesisStarted(const QString &sentence);
+    void firstFrameSent(std::int64_t monotonicNs); // once per reply
+    void speakingChanged(bool speaking);
+    void replyPlayed();
+    void synthesisFailed(const QString &sentence, const QString &reason);
+
+private:
+    struct Sentence
+    {
+        QString text;
+        QPointer<SynthesisJob> job;
+        QByteArray audio; // mu-law not yet sent
+        bool complete = false;
+    };
+
+    void onAudio(SynthesisJob *job, const QByteArray &mulaw);
+    void onJobDone(SynthesisJob *job);
+    void pump();
+    void schedule();
+    void setSpeaking(bool speaking);
+    Sentence *sentenceOf(SynthesisJob *job);
+
+    CallLeg *m_leg;
+    SpeechSynthesizer *m_synthesizer;
+    QString m_voice;
+    QString m_language;
+    QList<Sentence> m_queue;
+    QTimer m_timer;
+    std::uint64_t m_epoch = 0;
+    std::int64_t m_nextDeadlineNs = 0; // 0: the next frame may leave at once
+    bool m_replyOpen = false;
+    QString m_pendingMark;
+    bool m_firstFrameOfReply = true;
+    bool m_speaking = false;
+    std::uint64_t m_framesSent = 0;
+    std::uint64_t m_lateFrames = 0;
+};
+
+} // namespace apex

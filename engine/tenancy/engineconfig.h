@@ -1,0 +1,44 @@
+#pragma once
+
+#include "tenancy/tenant.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace apex {
+
+// What the engine reads at start-up: where to listen, how Twilio reaches it and
+// the tenants. Loaded once, then handed out as immutable copies.
+struct EngineConfig
+{
+    QString listen = QStringLiteral("127.0.0.1:8080");
+    QString publicUrl;          // https://host as Twilio sees it; empty: derived from listen
+    QString defaultTenantId;    // empty: the first tenant
+    QList<Tenant> tenants;
+    QString sourcePath;         // the file it came from, for messages
+};
+
+struct ConfigError
+{
+    QString message;
+};
+
+class EngineConfigLoader
+{
+public:
+    // The file named by --config, else $APEX_CONFIG, else ~/.config/apex/apex.json
+    // if present, else the shipped resources/config/apex.json.
+    static QString resolvePath(const QString &commandLinePath);
+
+    static std::optional<EngineConfig> loadFile(const QString &path, ConfigError *error);
+    static std::optional<EngineConfig> parse(const QByteArray &json, ConfigError *error);
+    // $APEX_LISTEN and $APEX_PUBLIC_URL override the file (a command line overrides both).
+    static void applyEnvironment(EngineConfig &config);
+    // Fields a tenant may omit take the Tenant struct's defaults.
+    static std::optional<Tenant> parseTenant(const QJsonObject &object, ConfigError *error);
+};
+
+} // namespace apex

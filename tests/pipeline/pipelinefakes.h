@@ -1,0 +1,155 @@
+#pragma once
+
+// In-process stand-ins for the stages around a CallSession, so the state machine
+// can be driven step by step. (The cloud fakes that speak real protocols live
+// with their clients' tests; these replace only our own interfaces.)
+
+#include "llm/responder.h"
+#include "stt/speechrecognizer.h"
+#include "telephony/callleg.h"
+#include "tenancy/tenant.h"
+#include "tts/speechsynthesizer.h"
+
+#include <QPointer>
+#include <QStringList>
+#include <QTimer>
+
+namespace apex::test {
+
+class FakeLeg : public CallLeg
+{
+    Q_OBJECT
+public:
+    void sendAudio(QByteArrayView mulaw) override
+    {
+        ++framesSent;
+        bytesSent += mulaw.size();
+        lastFrameBytes = int(mulaw.size());
+        events << QStringLiteral("media");
+    }
+    void sendMark(const QString &name) override { events << QStringLiteral("mark:") + name; }
+    void clearAudio() override
+    {
+        ++clears;
+        events << QStringLiteral("clear");
+    }
+    void hangUp() override { ++hangUps; }
+
+    int framesSent = 0;
+    qint64 bytesSent = 0;
+    int lastFrameBytes = 0;
+    int clears = 0;
+    int hangUps = 0;
+    QStringList events;
+};
+
+class FakeRecognizer : public SpeechRecognizer
+{
+    Q_OBJECT
+public:
+    void pushMulaw(QByteArrayView mulaw) override { bytesPushed += mulaw.size(); }
+    void stop() override { stopped = true; }
+
+    qint64 bytesPushed = 0;
+    bool stopped = false;
+};
+
+class FakeRecognizerFactory : public SpeechRecognizerFactory
+{
+public:
+    QString name() const override { return QStringLiteral("fake"); }
+    void prepareTenant(const Tenant &) override {}
+    std::unique_ptr<SpeechRecognizer> create(const Tenant &) override
+    {
+        auto r = std::make_unique<FakeRecognizer>();
+        last = r.get();
+        return r;
+    }
+    QPointer<FakeRecognizer> last;
+};
+
+// Replies with a fixed text in a few pieces, on later event-loop turns.
+class FakeResponder : public Responder
+{
+    Q_OBJECT
+public:
+    void respond(const ResponderRequest &request) override
+    {
+        requests << request;
+        const quint64 generation = ++m_generation;
+        const QStringList pieces = reply.split(QLatin1Char('|'));
+        int delay = 0;
+        for (const auto &piece : pieces) {
+            QTimer::singleShot(delay++, this, [this, generation, piece] {
+                if (generation == m_generation)
+                    Q_EMIT textDelta(piece);
+            });
+        }
+        QTimer::singleShot(delay, this, [this, generation] {
+            if (generation == m_generation)
+                Q_EMIT finished();
+        });
+    }
+    void cancel() override
+    {
+        ++m_generation;
+        ++cancels;
+    }
+
+    QString reply = QStringLiteral("We are open| from nine to six. |Anything else?");
+    QList<ResponderRequest> requests;
+    int cancels = 0;
+
+private:
+    quint64 m_generation = 0;
+};
+
+class FakeResponderFactory : public ResponderFactory
+{
+public:
+    QString name() const override { return QStringLiteral("fake"); }
+    std::unique_ptr<Responder> create(const Tenant &) override
+    {
+        auto r = std::make_unique<FakeResponder>();
+        last = r.get();
+        return r;
+    }
+    QPointer<FakeResponder> last;
+};
+
+// Each sentence becomes `framesPerSentence` frames of non-silent mu-law.
+class FakeSynthesisJob : public SynthesisJob
+{
+    Q_OBJECT
+public:
+    FakeSynthesisJob(int bytes, QObject *parent)
+        : SynthesisJob(parent)
+    {
+        QTimer::singleShot(1, this, [this, bytes] {
+            if (m_cancelled)
+                return;
+            Q_EMIT audio(QByteArray(bytes, char(0x10)));
+            Q_EMIT finished();
+        });
+    }
+    void cancel() override { m_cancelled = true; }
+
+private:
+    bool m_cancelled = false;
+};
+
+class FakeSynthesizer : public SpeechSynthesizer
+{
+public:
+    QString name() const override { return QStringLiteral("fake"); }
+    bool supports(const SynthesisRequest &) const override { return true; }
+    SynthesisJob *synthesize(const SynthesisRequest &request, QObject *parent) override
+    {
+        sentences << request.text;
+        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent); // a ragged last frame
+    }
+    int framesPerSentence = 10;
+    QStringList sentences;
+};
+
+} // namespace apex::test
