@@ -9,7 +9,8 @@ namespace apex::audio {
 
 // Streaming mono int16 sample-rate converter on libsoxr. Stateful: feed chunks
 // of any length in order, call flush() once at the end of a stream.
-// One instance belongs to one stream and one thread.
+// One instance belongs to one stream and one thread. Rates must be positive
+// (std::invalid_argument otherwise); equal rates pass samples through.
 class Resampler
 {
 public:

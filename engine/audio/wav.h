@@ -7,8 +7,10 @@
 
 namespace apex::audio {
 
-// PCM WAV read/write. Reads 8-bit unsigned, 16-bit PCM and 8-bit mu-law
-// (format 7) files, mono or multi-channel (mixed down to mono).
+// PCM WAV read/write. Reads 8-bit unsigned, 16/24/32-bit PCM, 32-bit float and
+// 8-bit mu-law (format 7) files, mono or multi-channel (mixed down to mono),
+// skipping chunks it does not know. Hostile or truncated input yields a WavError,
+// never a crash; a data chunk cut short keeps the samples that arrived.
 struct PcmAudio
 {
     int sampleRateHz = 8000;

@@ -82,7 +82,7 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     }
     m_log.info("call started from {} to {}", info.from.isEmpty() ? QStringLiteral("?") : info.from, called);
 
-    m_recognizer = m_services.recognizers->create(*m_tenant);
+    m_recognizer = m_services.recognizers->create(*m_tenant, m_info.callId);
     connect(m_recognizer.get(), &SpeechRecognizer::speechStarted, this, &CallSession::onSpeechStarted);
     connect(m_recognizer.get(), &SpeechRecognizer::partialTranscript, this, [this](const QString &text) {
         emitLine(TranscriptLine::Speaker::Caller, text, false);

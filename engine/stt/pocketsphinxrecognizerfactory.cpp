@@ -70,9 +70,11 @@ void PocketsphinxRecognizerFactory::prepareTenant(const Tenant &tenant)
     poolFor(tenant)->prepare();
 }
 
-std::unique_ptr<SpeechRecognizer> PocketsphinxRecognizerFactory::create(const Tenant &tenant)
+std::unique_ptr<SpeechRecognizer> PocketsphinxRecognizerFactory::create(const Tenant &tenant, const QString &callId)
 {
-    return createRecognizer(tenant, PocketsphinxRecognizer::settingsFor(tenant));
+    auto settings = PocketsphinxRecognizer::settingsFor(tenant);
+    settings.callId = callId;
+    return createRecognizer(tenant, settings);
 }
 
 std::unique_ptr<PocketsphinxRecognizer> PocketsphinxRecognizerFactory::createRecognizer(

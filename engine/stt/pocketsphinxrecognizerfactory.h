@@ -38,7 +38,7 @@ public:
 
     QString name() const override { return QStringLiteral("pocketsphinx"); }
     void prepareTenant(const Tenant &tenant) override;
-    std::unique_ptr<SpeechRecognizer> create(const Tenant &tenant) override;
+    std::unique_ptr<SpeechRecognizer> create(const Tenant &tenant, const QString &callId) override;
     // Same as create(), with a call id on the log lines and recognizer settings spelled out.
     std::unique_ptr<PocketsphinxRecognizer> createRecognizer(const Tenant &tenant,
                                                              PocketsphinxRecognizer::Settings settings);

@@ -39,7 +39,8 @@ public:
     virtual QString name() const = 0;
     // Called once per tenant at load, off the engine threads (may be slow).
     virtual void prepareTenant(const Tenant &tenant) = 0;
-    virtual std::unique_ptr<SpeechRecognizer> create(const Tenant &tenant) = 0;
+    // Never blocks. The call id goes on the recognizer's log lines.
+    virtual std::unique_ptr<SpeechRecognizer> create(const Tenant &tenant, const QString &callId) = 0;
 };
 
 } // namespace apex

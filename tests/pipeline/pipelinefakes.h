@@ -59,7 +59,7 @@ class FakeRecognizerFactory : public SpeechRecognizerFactory
 public:
     QString name() const override { return QStringLiteral("fake"); }
     void prepareTenant(const Tenant &) override {}
-    std::unique_ptr<SpeechRecognizer> create(const Tenant &) override
+    std::unique_ptr<SpeechRecognizer> create(const Tenant &, const QString &) override
     {
         auto r = std::make_unique<FakeRecognizer>();
         last = r.get();
