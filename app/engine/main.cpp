@@ -1,0 +1,69 @@
+// apex-engine: the engine without a window, for servers and for the demo.
+#include "facade/callmonitor.h"
+#include "facade/calltext.h"
+#include "facade/enginehost.h"
+#include "observability/logging.h"
+#include "tenancy/engineconfig.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <csignal>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("apex-engine"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(APEX_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("APEX speech-to-speech engine, headless."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Config file (default: $APEX_CONFIG, ~/.config/apex/apex.json, the shipped sample)."), QStringLiteral("file"));
+    const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Address to listen on (default: $APEX_LISTEN or the config's, 127.0.0.1:8080). Port 0 picks a free one."), QStringLiteral("host:port"));
+    const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Place one simulated call in process, print its transcript and latencies, and exit."));
+    const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
+    parser.addOptions({configOption, listenOption, demoOption, verboseOption});
+    parser.process(app);
+
+    apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
+    auto log = apex::log::get("main");
+
+    apex::ConfigError configError;
+    const QString configPath = apex::EngineConfigLoader::resolvePath(parser.value(configOption));
+    auto config = apex::EngineConfigLoader::loadFile(configPath, &configError);
+    if (!config) {
+        log->error("call=- tenant=- {}", configError.message);
+        return 2;
+    }
+    apex::EngineConfigLoader::applyEnvironment(*config);
+    if (parser.isSet(listenOption))
+        config->listen = parser.value(listenOption);
+    if (parser.isSet(demoOption) && !parser.isSet(listenOption) && !qEnvironmentVariableIsSet("APEX_LISTEN"))
+        config->listen = QStringLiteral("127.0.0.1:0"); // the demo must not fight a running engine for 8080
+
+    apex::EngineHost host(*config);
+    QString error;
+    if (!host.start(&error)) {
+        log->error("call=- tenant=- cannot start: {}", error);
+        return 1;
+    }
+    log->info("call=- tenant=- listening on {} (config {})", host.listenAddress(), config->sourcePath);
+
+    if (parser.isSet(demoOption)) {
+        QObject::connect(&host, &apex::EngineHost::demoCallFinished, &app, [&](const QString &summary, bool ok) {
+            QTextStream out(stdout);
+            out << summary;
+            out.flush();
+            QCoreApplication::exit(ok ? 0 : 1);
+        });
+        host.placeDemoCall();
+    }
+
+    // SIGINT/SIGTERM: leave the event loop so the engine thread is stopped in order.
+    for (int sig : {SIGINT, SIGTERM})
+        std::signal(sig, [](int) { QCoreApplication::quit(); });
+    return app.exec();
+}

@@ -1,0 +1,96 @@
+#include "facade/engine.h"
+
+#include "http/apexserver.h"
+#include "llm/faqresponder.h"
+#include "observability/logging.h"
+#include "pipeline/callsession.h"
+#include "stt/pocketsphinxrecognizerfactory.h"
+#include "telephony/twiliomedialeg.h"
+#include "tts/embeddedsynthesizer.h"
+
+#include <QThread>
+
+namespace apex {
+
+Engine::Engine(EngineConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_tenants(m_config.tenants, m_config.defaultTenantId)
+{
+}
+
+Engine::~Engine()
+{
+    // Sessions first: they hold pointers into the providers.
+    const auto sessions = m_sessions.keys();
+    for (CallSession *session : sessions)
+        delete session;
+    m_sessions.clear();
+}
+
+bool Engine::start(QString *error)
+{
+    auto log = log::get("engine");
+    QString parseError;
+    const auto listen = ListenAddress::parse(m_config.listen, &parseError);
+    if (!listen) {
+        *error = QStringLiteral("bad listen address \"%1\": %2").arg(m_config.listen, parseError);
+        return false;
+    }
+
+    m_synthesizer = std::make_unique<EmbeddedSynthesizer>();
+    m_recognizers = std::make_unique<PocketsphinxRecognizerFactory>();
+    m_responders = std::make_unique<FaqResponderFactory>();
+    m_services = CallServices{&m_tenants, m_recognizers.get(), m_responders.get(), m_synthesizer.get()};
+    for (const auto &tenant : m_tenants.all())
+        m_recognizers->prepareTenant(*tenant);
+
+    m_server = new ApexServer(this);
+    m_server->setPublicUrl(m_config.publicUrl);
+    m_server->setTenantResolver([this](const QString &calledNumber) {
+        const auto tenant = m_tenants.resolve(QString(), calledNumber);
+        return tenant ? tenant->id : QString();
+    });
+    connect(m_server, &ApexServer::newCall, this, [this](TwilioMediaLeg *leg) {
+        acceptCall(std::unique_ptr<CallLeg>(leg));
+    });
+    if (!m_server->listen(*listen, error))
+        return false;
+    m_listenHost = listen->host;
+    log->info("call=- tenant=- engine on thread {} listening on {}:{} with stt={} responder={} tts={}",
+              QThread::currentThread()->objectName(), m_listenHost, m_server->serverPort(),
+              m_recognizers->name(), m_responders->name(), m_synthesizer->name());
+    return true;
+}
+
+quint16 Engine::port() const
+{
+    return m_server ? m_server->serverPort() : 0;
+}
+
+void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
+{
+    auto *session = new CallSession(std::move(leg), m_services, this);
+    m_sessions.insert(session, QString());
+    connect(session, &CallSession::started, this, [this, session](const QString &callId, const QString &tenantId) {
+        m_sessions[session] = callId;
+        Q_EMIT callStarted(callId, tenantId);
+    });
+    connect(session, &CallSession::stateChanged, this, [this, session](CallState state) {
+        Q_EMIT callStateChanged(session->callId(), state);
+    });
+    connect(session, &CallSession::transcript, this, [this, session](const TranscriptLine &line) {
+        Q_EMIT transcript(session->callId(), line);
+    });
+    connect(session, &CallSession::turnCompleted, this, [this, session](const TurnTrace &trace) {
+        Q_EMIT turnCompleted(session->callId(), trace);
+    });
+    connect(session, &CallSession::ended, this, [this, session](const QString &callId) {
+        m_sessions.remove(session);
+        Q_EMIT callEnded(callId);
+        // Not now: the session is still on the stack of its own signal.
+        session->deleteLater();
+    });
+}
+
+} // namespace apex

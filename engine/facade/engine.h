@@ -1,0 +1,63 @@
+#pragma once
+
+#include "observability/turntrace.h"
+#include "pipeline/callservices.h"
+#include "pipeline/transcriptline.h"
+#include "tenancy/engineconfig.h"
+#include "tenancy/tenantregistry.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace apex {
+
+class ApexServer;
+class CallLeg;
+class CallSession;
+class ResponderFactory;
+class SpeechRecognizerFactory;
+class SpeechSynthesizer;
+
+// The root of the engine: providers, the listening server and the live call
+// sessions. Lives on the engine thread (EngineHost puts it there); everything it
+// emits is meant to cross threads as queued signals.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Engine(EngineConfig config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Builds the providers and starts listening. Call on the engine thread.
+    bool start(QString *error);
+    quint16 port() const;
+    QString listenHost() const { return m_listenHost; }
+    const TenantRegistry &tenants() const { return m_tenants; }
+    int liveCalls() const { return int(m_sessions.size()); }
+
+    // Takes a call leg from any telephony front end (Twilio today).
+    void acceptCall(std::unique_ptr<CallLeg> leg);
+
+Q_SIGNALS:
+    void callStarted(const QString &callId, const QString &tenantId);
+    void callStateChanged(const QString &callId, apex::CallState state);
+    void transcript(const QString &callId, const apex::TranscriptLine &line);
+    void turnCompleted(const QString &callId, const apex::TurnTrace &trace);
+    void callEnded(const QString &callId);
+
+private:
+    EngineConfig m_config;
+    TenantRegistry m_tenants;
+    std::unique_ptr<SpeechSynthesizer> m_synthesizer;
+    std::unique_ptr<SpeechRecognizerFactory> m_recognizers;
+    std::unique_ptr<ResponderFactory> m_responders;
+    CallServices m_services;
+    ApexServer *m_server = nullptr;
+    QString m_listenHost;
+    QHash<CallSession *, QString> m_sessions;
+};
+
+} // namespace apex
