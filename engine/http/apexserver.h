@@ -1,0 +1,99 @@
+#pragma once
+
+#include "http/listenaddress.h"
+#include "observability/logging.h"
+
+#include <QHttpServer>
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class QHttpServerRequest;
+class QWebSocket;
+
+namespace apex {
+
+class TwilioMediaLeg;
+
+// The engine's one listening server: Twilio's voice webhook, the media
+// WebSocket and health, plus whatever routes the engine adds via http().
+//
+//   GET  /healthz          200 {"status":"ok"}
+//   POST /twilio/voice     TwiML <Connect><Stream url="{public ws url}/twilio/media">
+//                          with <Parameter>s tenant, from, to
+//   WS   /twilio/media     a TwilioMediaLeg, announced by newCall()
+//   WS   anything else     closed with 1008 "unknown path"
+//   anything else          404
+//
+// Lives on one thread (usually the main thread); the legs it creates start there.
+class ApexServer : public QObject
+{
+    Q_OBJECT
+public:
+    // Called number (E.164, the webhook's To) -> tenant id. Return the default
+    // tenant for numbers nobody claims; return an empty string to refuse the
+    // call: the webhook then answers 404 with TwiML that says so and hangs up
+    // (<Say>…</Say><Hangup/>), and the refusal is logged with the CallSid.
+    using TenantResolver = std::function<QString(const QString &calledNumber)>;
+
+    static constexpr const char *kVoicePath = "/twilio/voice";
+    static constexpr const char *kMediaPath = "/twilio/media";
+
+    explicit ApexServer(QObject *parent = nullptr);
+    ~ApexServer() override;
+
+    // Port 0 picks a free port; serverPort() tells which. False + *error on failure.
+    bool listen(const QHostAddress &address, quint16 port, QString *error = nullptr);
+    bool listen(const ListenAddress &address, QString *error = nullptr);
+    bool isListening() const { return m_port != 0; }
+    quint16 serverPort() const { return m_port; }
+    QHostAddress serverAddress() const { return m_address; }
+
+    // Base URL Twilio reaches us at ("https://abc.example"; EngineConfig::publicUrl
+    // or APEX_PUBLIC_URL). http(s) becomes ws(s); a path prefix is kept. Empty:
+    // ws://<listen host>:<port>, good for local tests only (Twilio requires wss).
+    void setPublicUrl(const QString &url);
+    QString publicUrl() const { return m_publicUrl; }
+    // The <Stream url> the webhook hands out.
+    QString mediaStreamUrl() const;
+
+    // Without a resolver no tenant Parameter is sent and the session resolves
+    // the tenant from the called number itself.
+    void setTenantResolver(TenantResolver resolver) { m_tenantResolver = std::move(resolver); }
+
+    // For extra routes (/metrics, /calls, ...): http().route("/metrics", ...).
+    QHttpServer &http() { return m_http; }
+
+    // "a=1&b=%2B1+2" -> {a: "1", b: "+1 2"}: application/x-www-form-urlencoded,
+    // where '+' is a space (QUrlQuery alone gets that wrong).
+    static QMap<QString, QString> parseForm(const QByteArray &body);
+    // https://x/y -> wss://x/y/twilio/media; empty if url is not http(s)/ws(s).
+    static QString mediaUrlFrom(const QString &publicUrl);
+
+Q_SIGNALS:
+    // A Twilio media WebSocket was accepted. The leg is unparented and lives on
+    // the server's thread; the receiver takes ownership (wrap it in a
+    // std::unique_ptr, or parent it). Connect directly (not queued): to run the
+    // call on another thread, leg->moveToThread(target) inside the slot, then
+    // hand it over. If nothing is connected the stream is closed (1001) and the
+    // leg deleted. The leg has not seen `start` yet: wait for started().
+    void newCall(apex::TwilioMediaLeg *leg);
+
+private:
+    QHttpServerResponse voiceWebhook(const QHttpServerRequest &request);
+    void onWebSocketConnection();
+    void adoptTransport(QWebSocket *socket);
+    void rejectSocket(std::unique_ptr<QWebSocket> socket, int closeCode, const QString &reason);
+
+    QHttpServer m_http;
+    TenantResolver m_tenantResolver;
+    QString m_publicUrl;
+    QHostAddress m_address;
+    QString m_host;
+    quint16 m_port = 0;
+    log::CallLogger m_log;
+};
+
+} // namespace apex
