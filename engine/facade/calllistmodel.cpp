@@ -7,13 +7,18 @@ namespace apex {
 CallListModel::CallListModel(CallMonitor *monitor, QObject *parent)
     : QAbstractTableModel(parent)
     , m_monitor(monitor)
+    , m_rows(monitor->count())
 {
     connect(monitor, &CallMonitor::callAdded, this, [this](int row) {
         beginInsertRows({}, row, row);
+        ++m_rows;
         endInsertRows();
     });
     connect(monitor, &CallMonitor::aboutToRemoveCall, this, [this](int row) { beginRemoveRows({}, row, row); });
-    connect(monitor, &CallMonitor::callRemoved, this, [this](int) { endRemoveRows(); });
+    connect(monitor, &CallMonitor::callRemoved, this, [this](int) {
+        --m_rows;
+        endRemoveRows();
+    });
     connect(monitor, &CallMonitor::callChanged, this, [this](int row) {
         Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
     });
@@ -21,7 +26,7 @@ CallListModel::CallListModel(CallMonitor *monitor, QObject *parent)
 
 int CallListModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : m_monitor->count();
+    return parent.isValid() ? 0 : m_rows;
 }
 
 int CallListModel::columnCount(const QModelIndex &parent) const

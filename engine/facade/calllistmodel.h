@@ -24,6 +24,7 @@ public:
 
 private:
     CallMonitor *m_monitor;
+    int m_rows = 0; // rows announced to views: the monitor appends before it signals
 };
 
 } // namespace apex

@@ -8,9 +8,27 @@
 #include "telephony/twiliomedialeg.h"
 #include "tts/embeddedsynthesizer.h"
 
+#include "audio/g711.h"
+#include "audio/resampler.h"
+
 #include <QThread>
 
 namespace apex {
+
+namespace {
+
+// A few seconds of speech as a phone line carries it (flite, 8 kHz mu-law), so
+// every new recognizer has heard the channel before it hears a caller.
+QVector<std::int16_t> telephoneBandPrimer()
+{
+    const QByteArray mulaw = EmbeddedSynthesizer::synthesizeBlocking(SynthesisRequest{
+        QStringLiteral("Hello, thank you for calling. How can I help you today? I would like to book an appointment."),
+        QStringLiteral("rms"), QStringLiteral("en")});
+    const QVector<std::int16_t> pcm8k = audio::g711::decodeMulaw(mulaw);
+    return audio::Resampler::convert(pcm8k, 8000, 16000);
+}
+
+} // namespace
 
 Engine::Engine(EngineConfig config, QObject *parent)
     : QObject(parent)
@@ -39,7 +57,9 @@ bool Engine::start(QString *error)
     }
 
     m_synthesizer = std::make_unique<EmbeddedSynthesizer>();
-    m_recognizers = std::make_unique<PocketsphinxRecognizerFactory>();
+    PocketsphinxRecognizerFactory::Settings sttSettings;
+    sttSettings.pool.channelPrimer16k = telephoneBandPrimer();
+    m_recognizers = std::make_unique<PocketsphinxRecognizerFactory>(sttSettings);
     m_responders = std::make_unique<FaqResponderFactory>();
     m_services = CallServices{&m_tenants, m_recognizers.get(), m_responders.get(), m_synthesizer.get()};
     for (const auto &tenant : m_tenants.all())

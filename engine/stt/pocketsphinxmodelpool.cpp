@@ -88,6 +88,12 @@ std::unique_ptr<PocketsphinxDecoder> PocketsphinxModelPool::createDecoder(QStrin
 {
     PocketsphinxDecoder::Files files{m_settings.modelDir, m_lmPath, m_dictPath, m_settings.decoderArguments};
     auto decoder = PocketsphinxDecoder::create(files, error);
+    if (decoder && !m_settings.channelPrimer16k.isEmpty()) {
+        decoder->startUtterance();
+        decoder->process(std::span<const std::int16_t>(m_settings.channelPrimer16k.constData(),
+                                                       size_t(m_settings.channelPrimer16k.size())));
+        decoder->endUtterance();
+    }
     if (decoder) {
         std::lock_guard lock(m_idleMutex);
         ++m_created;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <QVector>
+#include <cstdint>
+
 #include <QString>
 #include <QStringList>
 
@@ -31,6 +34,10 @@ public:
         bool includeCommonCallPhrases = true;
         QString modelDir;          // empty: PocketsphinxDecoder::defaultModelDir()
         QStringList decoderArguments; // extra pocketsphinx options, e.g. {"-beam", "1e-60"}
+        // Telephone-band speech (16 kHz PCM) each new decoder hears once before
+        // its first call: live cepstral mean normalisation starts from the
+        // model's wide-band prior and mishears a fresh decoder's first seconds.
+        QVector<std::int16_t> channelPrimer16k;
     };
 
     // Returns the decoder to its pool when released; frees it if the pool is gone.

@@ -52,12 +52,17 @@ PocketsphinxTranscriber::Result PocketsphinxTranscriber::transcribe(std::span<co
         return result;
     QElapsedTimer timer;
     timer.start();
-    decoder->startUtterance();
-    // Fed in 100 ms pieces as the recognizer feeds it, so both decode alike.
-    constexpr size_t kChunk = PocketsphinxDecoder::kSampleRateHz / 10;
-    for (size_t offset = 0; offset < pcm.size(); offset += kChunk)
-        decoder->process(pcm.subspan(offset, std::min(kChunk, pcm.size() - offset)));
-    result.text = decoder->endUtterance();
+    // Two passes: live cepstral mean normalisation starts from the model's
+    // wide-band prior and mishears the first seconds of telephone-band audio;
+    // the first pass only teaches it this recording's channel.
+    for (int pass = 0; pass < 2; ++pass) {
+        decoder->startUtterance();
+        // Fed in 100 ms pieces as the recognizer feeds it, so both decode alike.
+        constexpr size_t kChunk = PocketsphinxDecoder::kSampleRateHz / 10;
+        for (size_t offset = 0; offset < pcm.size(); offset += kChunk)
+            decoder->process(pcm.subspan(offset, std::min(kChunk, pcm.size() - offset)));
+        result.text = decoder->endUtterance();
+    }
     result.decodeSeconds = timer.nsecsElapsed() / 1e9;
     return result;
 }

@@ -1,0 +1,116 @@
+// apex: the console with the engine embedded. Parses arguments, starts the
+// engine on its own thread, shows the window; everything else lives in the
+// engine and ui libraries.
+
+#include "ui/mainwindow.h"
+
+#include "facade/enginehost.h"
+#include "observability/logging.h"
+#include "tenancy/engineconfig.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace {
+
+// A demo call that has not finished by then is a hang: CI must fail, not wait.
+constexpr int kDemoTimeoutMs = 90'000;
+
+void printError(const QString &message)
+{
+    std::fprintf(stderr, "apex: %s\n", qPrintable(message));
+}
+
+// --help and --version must work where no display is (ssh, CI): QApplication
+// aborts there before the parser gets to print anything.
+std::unique_ptr<QCoreApplication> createApplication(int &argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        for (const char *infoOption : {"-h", "--help", "--help-all", "-?", "-v", "--version"}) {
+            if (std::strcmp(argv[i], infoOption) == 0)
+                return std::make_unique<QCoreApplication>(argc, argv);
+        }
+    }
+    return std::make_unique<QApplication>(argc, argv);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    const std::unique_ptr<QCoreApplication> app = createApplication(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("apex"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(APEX_VERSION));
+    QGuiApplication::setDesktopFileName(QStringLiteral("apex")); // packaging/desktop/apex.desktop
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("APEX operator console with the phone agent engine embedded."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(
+        QStringLiteral("config"), QStringLiteral("Engine configuration (default: $APEX_CONFIG, else the user's or the shipped one)."),
+        QStringLiteral("file"));
+    const QCommandLineOption listenOption(
+        QStringLiteral("listen"), QStringLiteral("Address to listen on (default: $APEX_LISTEN or the configuration's). Port 0 picks a free one."),
+        QStringLiteral("host:port"));
+    const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Place a demo call right after start."));
+    const QCommandLineOption quitAfterDemoOption(
+        QStringLiteral("quit-after-demo"),
+        QStringLiteral("Place a demo call, print its summary and exit: 0 if it went through, 1 if not. "
+                       "Listens on a free port unless told otherwise."));
+    const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
+    parser.addOptions({configOption, listenOption, demoOption, quitAfterDemoOption, verboseOption});
+    parser.process(*app);
+
+    apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
+
+    const QString configPath = apex::EngineConfigLoader::resolvePath(parser.value(configOption));
+    apex::ConfigError configError;
+    std::optional<apex::EngineConfig> config = apex::EngineConfigLoader::loadFile(configPath, &configError);
+    if (!config) {
+        printError(QStringLiteral("cannot load configuration %1: %2").arg(configPath, configError.message));
+        return 2;
+    }
+    apex::EngineConfigLoader::applyEnvironment(*config);
+    const bool quitAfterDemo = parser.isSet(quitAfterDemoOption);
+    if (parser.isSet(listenOption))
+        config->listen = parser.value(listenOption);
+    else if (quitAfterDemo && !qEnvironmentVariableIsSet("APEX_LISTEN"))
+        config->listen = QStringLiteral("127.0.0.1:0"); // a one-shot check must not fight a running engine for its port
+
+    apex::EngineHost host(std::move(*config));
+    QString startError;
+    if (!host.start(&startError)) {
+        printError(QStringLiteral("cannot start the engine: %1").arg(startError));
+        return 1;
+    }
+    QObject::connect(&host, &apex::EngineHost::engineError, app.get(),
+                     [](const QString &message) { printError(QStringLiteral("engine error: %1").arg(message)); });
+
+    apex::MainWindow window(host.monitor(), &host);
+    window.show();
+
+    if (quitAfterDemo) {
+        QObject::connect(&host, &apex::EngineHost::demoCallFinished, app.get(), [](const QString &summary, bool ok) {
+            std::fputs(qPrintable(summary.endsWith(QLatin1Char('\n')) ? summary : summary + QLatin1Char('\n')), stdout);
+            std::fflush(stdout);
+            QCoreApplication::exit(ok ? 0 : 1);
+        });
+        QTimer::singleShot(kDemoTimeoutMs, app.get(), [] {
+            printError(QStringLiteral("demo call did not finish within %1 s").arg(kDemoTimeoutMs / 1000));
+            QCoreApplication::exit(1);
+        });
+    }
+    if (quitAfterDemo || parser.isSet(demoOption)) {
+        // Through the window's action, so the console shows the demo as running.
+        QTimer::singleShot(0, window.demoCallAction(), &QAction::trigger);
+    }
+
+    return app->exec();
+}

@@ -1,0 +1,34 @@
+#include "ui/turnlatencyview.h"
+
+#include "facade/turnlatencymodel.h"
+
+#include <QHeaderView>
+
+namespace apex {
+
+TurnLatencyView::TurnLatencyView(CallMonitor *monitor, QWidget *parent)
+    : QTableView(parent)
+    , m_model(new TurnLatencyModel(monitor, this))
+{
+    setObjectName(QStringLiteral("turnLatencyView"));
+    setModel(m_model);
+    setSelectionBehavior(QAbstractItemView::SelectRows);
+    setSelectionMode(QAbstractItemView::SingleSelection);
+    setEditTriggers(QAbstractItemView::NoEditTriggers);
+    setAlternatingRowColors(true);
+    setWordWrap(false);
+    horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    horizontalHeader()->setMinimumSectionSize(60);
+
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, [this] {
+        QMetaObject::invokeMethod(this, &QAbstractItemView::scrollToBottom, Qt::QueuedConnection);
+    });
+}
+
+void TurnLatencyView::setCallId(const QString &callId)
+{
+    m_model->setCallId(callId);
+}
+
+} // namespace apex
