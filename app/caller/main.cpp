@@ -7,6 +7,8 @@
 #include "simulation/callbatch.h"
 #include "tts/embeddedsynthesizer.h"
 
+#include "enginestatsprobe.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -199,6 +201,7 @@ int main(int argc, char *argv[])
         }
         printReport(index, report, written);
     });
+    EngineStatsProbe stats(options.host, options.port);
     QObject::connect(&batch, &CallBatch::finished, &app, [&] {
         const int failed = batch.failedCalls();
         if (calls > 1) {
@@ -209,8 +212,15 @@ int main(int argc, char *argv[])
                   << ms(summary.maxMs) << " ms\n";
             out().flush();
         }
-        QCoreApplication::exit(failed > 0 ? 1 : exitCode);
+        double callSeconds = 0;
+        for (const auto &report : batch.reports())
+            callSeconds += report.durationMs / 1000.0;
+        stats.finish(calls, callSeconds, [&, failed](const QString &text) {
+            out() << text;
+            out().flush();
+            QCoreApplication::exit(failed > 0 ? 1 : exitCode);
+        });
     });
-    batch.start();
+    stats.start([&] { batch.start(); });
     return app.exec();
 }

@@ -3,6 +3,7 @@
 #include "http/apexserver.h"
 #include "llm/faqresponder.h"
 #include "observability/logging.h"
+#include "observability/processstats.h"
 #include "pipeline/callsession.h"
 #include "stt/pocketsphinxrecognizerfactory.h"
 #include "telephony/twiliomedialeg.h"
@@ -11,6 +12,8 @@
 #include "audio/g711.h"
 #include "audio/resampler.h"
 
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
 #include <QThread>
 
 namespace apex {
@@ -74,6 +77,9 @@ bool Engine::start(QString *error)
     connect(m_server, &ApexServer::newCall, this, [this](TwilioMediaLeg *leg) {
         acceptCall(std::unique_ptr<CallLeg>(leg));
     });
+    m_server->http().route(QStringLiteral("/stats"), QHttpServerRequest::Method::Get, [this] {
+        return QHttpServerResponse(stats());
+    });
     if (!m_server->listen(*listen, error))
         return false;
     m_listenHost = listen->host;
@@ -81,6 +87,27 @@ bool Engine::start(QString *error)
               QThread::currentThread()->objectName(), m_listenHost, m_server->serverPort(),
               m_recognizers->name(), m_responders->name(), m_synthesizer->name());
     return true;
+}
+
+QJsonObject Engine::stats() const
+{
+    std::uint64_t framesSent = m_framesSentEnded;
+    std::uint64_t lateFrames = m_lateFramesEnded;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
+        framesSent += it.key()->framesSent();
+        lateFrames += it.key()->lateFrames();
+    }
+    const ProcessStats process = ProcessStats::sample();
+    return QJsonObject{
+        {QStringLiteral("liveCalls"), int(m_sessions.size())},
+        {QStringLiteral("callsEnded"), qint64(m_callsEnded)},
+        {QStringLiteral("framesSent"), qint64(framesSent)},
+        {QStringLiteral("lateFrames"), qint64(lateFrames)},
+        {QStringLiteral("cpuSeconds"), process.cpuSeconds},
+        {QStringLiteral("residentBytes"), qint64(process.residentBytes)},
+        {QStringLiteral("peakResidentBytes"), qint64(process.peakResidentBytes)},
+        {QStringLiteral("threads"), process.threads},
+    };
 }
 
 quint16 Engine::port() const
@@ -107,6 +134,9 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
     });
     connect(session, &CallSession::ended, this, [this, session](const QString &callId) {
         m_sessions.remove(session);
+        ++m_callsEnded;
+        m_framesSentEnded += session->framesSent();
+        m_lateFramesEnded += session->lateFrames();
         Q_EMIT callEnded(callId);
         // Not now: the session is still on the stack of its own signal.
         session->deleteLater();

@@ -7,6 +7,7 @@
 #include "tenancy/tenantregistry.h"
 
 #include <QHash>
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
 
@@ -38,6 +39,9 @@ public:
     const TenantRegistry &tenants() const { return m_tenants; }
     int liveCalls() const { return int(m_sessions.size()); }
 
+    // Calls, frames and what the process costs, as served at GET /stats.
+    QJsonObject stats() const;
+
     // Takes a call leg from any telephony front end (Twilio today).
     void acceptCall(std::unique_ptr<CallLeg> leg);
 
@@ -58,6 +62,10 @@ private:
     ApexServer *m_server = nullptr;
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
+    // Totals of the calls that have ended; live calls are added when asked.
+    std::uint64_t m_callsEnded = 0;
+    std::uint64_t m_framesSentEnded = 0;
+    std::uint64_t m_lateFramesEnded = 0;
 };
 
 } // namespace apex

@@ -66,6 +66,16 @@ CallSession::~CallSession()
         m_responder->cancel();
 }
 
+std::uint64_t CallSession::framesSent() const
+{
+    return m_speaker->framesSent();
+}
+
+std::uint64_t CallSession::lateFrames() const
+{
+    return m_speaker->lateFrames();
+}
+
 void CallSession::onLegStarted(const CallStartInfo &info)
 {
     m_info = info;

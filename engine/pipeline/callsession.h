@@ -38,6 +38,8 @@ public:
     std::uint64_t epoch() const { return m_epoch; }
     const QList<TurnTrace> &traces() const { return m_traces; }
     const QList<ConversationTurn> &history() const { return m_history; }
+    std::uint64_t framesSent() const;
+    std::uint64_t lateFrames() const; // sent more than 5 ms after their deadline
 
     // Conversation turns kept as context: the last N exchanges (caller + agent).
     static constexpr int kDefaultContextTurns = 8;
