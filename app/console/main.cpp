@@ -5,6 +5,7 @@
 #include "ui/mainwindow.h"
 
 #include "facade/enginehost.h"
+#include "facade/quitonsignals.h"
 #include "observability/logging.h"
 #include "tenancy/engineconfig.h"
 
@@ -112,5 +113,6 @@ int main(int argc, char *argv[])
         QTimer::singleShot(0, window.demoCallAction(), &QAction::trigger);
     }
 
+    apex::QuitOnSignals quitOnSignals;
     return app->exec();
 }

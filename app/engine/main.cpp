@@ -2,6 +2,7 @@
 #include "facade/callmonitor.h"
 #include "facade/calltext.h"
 #include "facade/enginehost.h"
+#include "facade/quitonsignals.h"
 #include "observability/logging.h"
 #include "tenancy/engineconfig.h"
 
@@ -9,7 +10,6 @@
 #include <QCoreApplication>
 #include <QTextStream>
 
-#include <csignal>
 
 int main(int argc, char *argv[])
 {
@@ -62,8 +62,6 @@ int main(int argc, char *argv[])
         host.placeDemoCall();
     }
 
-    // SIGINT/SIGTERM: leave the event loop so the engine thread is stopped in order.
-    for (int sig : {SIGINT, SIGTERM})
-        std::signal(sig, [](int) { QCoreApplication::quit(); });
+    apex::QuitOnSignals quitOnSignals;
     return app.exec();
 }
