@@ -18,7 +18,7 @@ QString callAsText(const CallRecord &call)
     }
     for (const auto &turn : call.turns) {
         out += QStringLiteral("  turn %1 \"%2\":").arg(turn.turnIndex()).arg(turn.utterance);
-        for (int i = int(TurnStage::SttFinal); i < kTurnStageCount; ++i) {
+        for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
             const double ms = turn.msBetween(TurnStage::EndOfSpeech, TurnStage(i));
             if (ms >= 0)
                 out += QStringLiteral(" %1=%2ms").arg(QLatin1String(turnStageName(TurnStage(i)))).arg(ms, 0, 'f', 1);

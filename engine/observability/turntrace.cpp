@@ -10,6 +10,7 @@ const char *turnStageName(TurnStage stage)
 {
     switch (stage) {
     case TurnStage::EndOfSpeech: return "end_of_speech";
+    case TurnStage::Endpointed: return "endpointed";
     case TurnStage::SttFinal: return "stt_final";
     case TurnStage::ResponderStart: return "responder_start";
     case TurnStage::FirstToken: return "first_token";

@@ -12,7 +12,8 @@ namespace apex {
 // The moments of one turn, in the order they normally happen. Names are stable:
 // they are metric labels and JSON keys.
 enum class TurnStage : int {
-    EndOfSpeech,    // caller stopped talking (VAD offset / speech_final)
+    EndOfSpeech,    // caller stopped talking: the last voiced audio
+    Endpointed,     // the endpointer decided the turn is over (EndOfSpeech + endpointing silence)
     SttFinal,       // final transcript available
     ResponderStart, // request sent to the responder
     FirstToken,     // first spoken token back

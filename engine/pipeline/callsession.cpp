@@ -165,8 +165,17 @@ void CallSession::bargeIn()
 void CallSession::onEndOfSpeech()
 {
     // A new utterance ended; an older one still in flight was superseded by barge-in.
+    startTurn();
+}
+
+void CallSession::startTurn()
+{
+    // The endpointer speaks after `endpointingMs` of silence: the caller stopped
+    // talking that long ago. Latency is counted from there, as the caller feels it.
+    const std::int64_t now = monotonicNowNs();
     m_turn = TurnTrace(++m_turnIndex);
-    m_turn->stampNow(TurnStage::EndOfSpeech);
+    m_turn->stamp(TurnStage::EndOfSpeech, now - std::int64_t(m_tenant->endpointingMs) * 1'000'000);
+    m_turn->stamp(TurnStage::Endpointed, now);
 }
 
 void CallSession::onFinalTranscript(const QString &rawText)
@@ -174,10 +183,8 @@ void CallSession::onFinalTranscript(const QString &rawText)
     if (m_state == CallState::Ended)
         return;
     const QString text = rawText.simplified();
-    if (!m_turn) {
-        m_turn = TurnTrace(++m_turnIndex);
-        m_turn->stampNow(TurnStage::EndOfSpeech);
-    }
+    if (!m_turn)
+        startTurn();
     m_turn->stampNow(TurnStage::SttFinal);
     if (text.isEmpty()) {
         // Noise, a cough, or speech the model could not place: keep listening.
@@ -269,8 +276,9 @@ void CallSession::finishTurn()
     TurnTrace trace = *m_turn;
     m_turn.reset();
     m_traces.append(trace);
-    m_log.info("turn {}: end-of-speech→stt {:.1f} ms, →first token {:.1f} ms, →first frame {:.1f} ms{}",
-               trace.turnIndex(), trace.msBetween(TurnStage::EndOfSpeech, TurnStage::SttFinal),
+    m_log.info("turn {}: end of speech→endpointed {:.1f} ms, →stt final {:.1f} ms, →first token {:.1f} ms, →first frame {:.1f} ms{}",
+               trace.turnIndex(), trace.msBetween(TurnStage::EndOfSpeech, TurnStage::Endpointed),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::SttFinal),
                trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstToken),
                trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstFrameOut),
                trace.has(TurnStage::BargeIn) ? " (barged in)" : "");

@@ -56,6 +56,7 @@ private:
     void onLegEnded(CallEndReason reason, const QString &detail);
     void onSpeechStarted();
     void onEndOfSpeech();
+    void startTurn();
     void onFinalTranscript(const QString &text);
     void onResponderText(const QString &text);
     void onResponderFinished();

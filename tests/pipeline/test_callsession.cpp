@@ -108,7 +108,9 @@ private Q_SLOTS:
         const auto trace = turns.first().first().value<TurnTrace>();
         QCOMPARE(trace.utterance, QStringLiteral("When are you open?"));
         QCOMPARE(trace.reply, QStringLiteral("We are open from nine to six. Anything else?"));
-        for (auto stage : {TurnStage::EndOfSpeech, TurnStage::SttFinal, TurnStage::ResponderStart, TurnStage::FirstToken,
+        // Latency counts from when the caller stopped, endpointing silence before the endpointer spoke.
+        QCOMPARE(trace.at(TurnStage::Endpointed) - trace.at(TurnStage::EndOfSpeech), std::int64_t(250'000'000));
+        for (auto stage : {TurnStage::EndOfSpeech, TurnStage::Endpointed, TurnStage::SttFinal, TurnStage::ResponderStart, TurnStage::FirstToken,
                            TurnStage::FirstSentence, TurnStage::TtsStart, TurnStage::FirstFrameOut})
             QVERIFY2(trace.has(stage), turnStageName(stage));
         QVERIFY(!trace.has(TurnStage::BargeIn));
