@@ -11,6 +11,8 @@
 #include "audio/wav.h"
 #include "audio/g711.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -18,10 +20,16 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWebSocket>
 
 using namespace apex;
 
 namespace {
+
+QByteArray twilioJson(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
 
 QString bin(const QString &name)
 {
@@ -162,6 +170,58 @@ private Q_SLOTS:
         qInfo().noquote() << "agent heard as:" << heard;
         QVERIFY2(!heard.contains(QStringLiteral("evening")), qPrintable(heard));
         QVERIFY2(heard.contains(QStringLiteral("parking")), qPrintable(heard));
+    }
+
+    void hostileStreamsDoNotHurtAGoodCall()
+    {
+        // A good call runs while other sockets send what a broken or hostile
+        // client would; each of those is closed, the good call completes.
+        QProcess caller;
+        caller.start(bin(QStringLiteral("apex-call")),
+                     {QStringLiteral("--engine"), QStringLiteral("127.0.0.1:%1").arg(m_port), QStringLiteral("--voice"),
+                      QStringLiteral("rms"), QStringLiteral("--say"), QStringLiteral("Do you have parking?")});
+        QVERIFY(caller.waitForStarted(5000));
+
+        const QByteArray start = twilioJson({{"event", "start"}, {"sequenceNumber", "1"}, {"streamSid", "MZbad"},
+                                             {"start", QJsonObject{{"streamSid", "MZbad"}, {"accountSid", "AC1"},
+                                                                   {"callSid", "CAbad"},
+                                                                   {"customParameters", QJsonObject{{"tenant", "demo"}}}}}});
+        auto media = [](const char *payload) {
+            return twilioJson({{"event", "media"}, {"sequenceNumber", "2"}, {"streamSid", "MZbad"},
+                               {"media", QJsonObject{{"track", "inbound"}, {"chunk", "1"}, {"timestamp", "0"},
+                                                     {"payload", payload}}}});
+        };
+        const QList<QList<QByteArray>> scripts{
+            {QByteArray("{not json")},
+            {start, media("***not base64***")},
+            {media("//8=")}, // media before start
+            {start, twilioJson({{"event", "teleport"}, {"sequenceNumber", "2"}, {"streamSid", "MZbad"}})},
+            {start, QByteArray(70 * 1024, 'x')},
+        };
+        QList<QWebSocket *> sockets;
+        QList<QSignalSpy *> closed;
+        for (const auto &script : scripts) {
+            auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+            closed << new QSignalSpy(socket, &QWebSocket::disconnected);
+            connect(socket, &QWebSocket::connected, socket, [socket, script] {
+                for (const auto &message : script)
+                    socket->sendTextMessage(QString::fromUtf8(message));
+            });
+            socket->open(QUrl(QStringLiteral("ws://127.0.0.1:%1/twilio/media").arg(m_port)));
+            sockets << socket;
+        }
+        for (auto *spy : closed)
+            QTRY_VERIFY_WITH_TIMEOUT(spy->size() == 1, 10000);
+        for (auto *socket : sockets)
+            QVERIFY(socket->closeCode() != QWebSocketProtocol::CloseCodeNormal);
+
+        QVERIFY(caller.waitForFinished(60000));
+        const QString out = QString::fromUtf8(caller.readAllStandardOutput());
+        QCOMPARE(caller.exitCode(), 0);
+        QVERIFY2(out.contains(QStringLiteral(": ok")), qPrintable(out));
+        QVERIFY(engineHealthy());
+        qDeleteAll(closed);
+        qDeleteAll(sockets);
     }
 
     void unknownTenantIsHungUpCleanly()
