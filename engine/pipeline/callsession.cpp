@@ -108,7 +108,7 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     connect(m_responder.get(), &Responder::finished, this, &CallSession::onResponderFinished);
     connect(m_responder.get(), &Responder::failed, this, &CallSession::onResponderFailed);
 
-    m_speaker->setVoice(m_tenant->voice, m_tenant->language);
+    m_speaker->setVoice(m_tenant->id, m_tenant->voice, m_tenant->language);
     Q_EMIT started(m_info.callId, m_tenant->id);
 
     // The agent speaks first.

@@ -26,8 +26,9 @@ Speaker::~Speaker()
             s.job->cancel();
 }
 
-void Speaker::setVoice(const QString &voice, const QString &language)
+void Speaker::setVoice(const QString &tenantId, const QString &voice, const QString &language)
 {
+    m_tenantId = tenantId;
     m_voice = voice;
     m_language = language;
 }
@@ -40,7 +41,7 @@ void Speaker::say(const QString &sentence)
     }
     Sentence s;
     s.text = sentence;
-    SynthesisJob *job = m_synthesizer->synthesize(SynthesisRequest{sentence, m_voice, m_language}, this);
+    SynthesisJob *job = m_synthesizer->synthesize(SynthesisRequest{sentence, m_voice, m_language, m_tenantId}, this);
     s.job = job;
     connect(job, &SynthesisJob::audio, this, [this, job](const QByteArray &mulaw) { onAudio(job, mulaw); });
     connect(job, &SynthesisJob::finished, this, [this, job] { onJobDone(job); });

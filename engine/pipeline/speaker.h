@@ -34,7 +34,7 @@ public:
     Speaker(CallLeg *leg, SpeechSynthesizer *synthesizer, QObject *parent = nullptr);
     ~Speaker() override;
 
-    void setVoice(const QString &voice, const QString &language);
+    void setVoice(const QString &tenantId, const QString &voice, const QString &language);
 
     // Queues one sentence of the current reply.
     void say(const QString &sentence);
@@ -74,6 +74,7 @@ private:
 
     CallLeg *m_leg;
     SpeechSynthesizer *m_synthesizer;
+    QString m_tenantId;
     QString m_voice;
     QString m_language;
     QList<Sentence> m_queue;

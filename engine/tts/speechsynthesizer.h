@@ -11,6 +11,7 @@ struct SynthesisRequest
     QString text;     // one sentence, plain text (never markup)
     QString voice;    // tenant voice name
     QString language; // tenant language
+    QString tenantId; // whose cache and quotas the sentence counts against
 };
 
 // One sentence being synthesised. Owned by whoever asked (its parent); deleting
