@@ -24,8 +24,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Config file (default: $APEX_CONFIG, ~/.config/apex/apex.json, the shipped sample)."), QStringLiteral("file"));
     const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Address to listen on (default: $APEX_LISTEN or the config's, 127.0.0.1:8080). Port 0 picks a free one."), QStringLiteral("host:port"));
     const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Place one simulated call in process, print its transcript and latencies, and exit."));
+    const QCommandLineOption checkOption(QStringLiteral("check-config"), QStringLiteral("Print the configuration the engine would use (keys masked) and exit."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
-    parser.addOptions({configOption, listenOption, demoOption, verboseOption});
+    parser.addOptions({configOption, listenOption, demoOption, checkOption, verboseOption});
     parser.process(app);
 
     apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
@@ -41,6 +42,10 @@ int main(int argc, char *argv[])
     apex::EngineConfigLoader::applyEnvironment(*config);
     if (parser.isSet(listenOption))
         config->listen = parser.value(listenOption);
+    if (parser.isSet(checkOption)) {
+        QTextStream(stdout) << apex::describeConfig(*config);
+        return 0;
+    }
     if (parser.isSet(demoOption) && !parser.isSet(listenOption) && !qEnvironmentVariableIsSet("APEX_LISTEN"))
         config->listen = QStringLiteral("127.0.0.1:0"); // the demo must not fight a running engine for 8080
 

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QUrl>
 
 namespace apex {
 
@@ -46,6 +47,7 @@ void EngineConfigLoader::applyEnvironment(EngineConfig &config)
         config.listen = qEnvironmentVariable("APEX_LISTEN");
     if (qEnvironmentVariableIsSet("APEX_PUBLIC_URL"))
         config.publicUrl = qEnvironmentVariable("APEX_PUBLIC_URL");
+    config.providers.applyEnvironment();
 }
 
 std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, ConfigError *error)
@@ -59,6 +61,15 @@ std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, Co
     if (!config) {
         if (error)
             error->message = path + QStringLiteral(": ") + error->message;
+        return std::nullopt;
+    }
+    const ProviderConfig &p = config->providers;
+    const bool holdsSecrets = !p.deepgramApiKey.isEmpty() || !p.llmApiKey.isEmpty() || !p.azureSpeechKey.isEmpty()
+                              || !QUrl(p.redisUrl).password().isEmpty();
+    const auto others = QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    if (holdsSecrets && (file.permissions() & others)) {
+        fail(error, QStringLiteral("%1 holds API keys but others can read it: chmod 600 %1, or move the keys "
+                                   "to the environment").arg(path));
         return std::nullopt;
     }
     config->sourcePath = path;
@@ -85,6 +96,19 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
     t.systemPrompt = stringField(o, "systemPrompt");
     t.fallbackLine = stringField(o, "fallbackLine", t.fallbackLine);
     t.endpointingMs = o.value(QLatin1String("endpointingMs")).toInt(t.endpointingMs);
+    t.sttProvider = stringField(o, "stt");
+    t.llmProvider = stringField(o, "llm");
+    t.ttsProvider = stringField(o, "tts");
+    t.llmModel = stringField(o, "llmModel");
+    t.ttsCacheTtlSeconds = o.value(QLatin1String("ttsCacheTtlSeconds")).toInt(t.ttsCacheTtlSeconds);
+    static const QStringList stt{QString(), QStringLiteral("auto"), QStringLiteral("deepgram"), QStringLiteral("pocketsphinx")};
+    static const QStringList llm{QString(), QStringLiteral("auto"), QStringLiteral("groq"), QStringLiteral("faq")};
+    static const QStringList tts{QString(), QStringLiteral("auto"), QStringLiteral("azure"), QStringLiteral("embedded")};
+    if (!stt.contains(t.sttProvider) || !llm.contains(t.llmProvider) || !tts.contains(t.ttsProvider)) {
+        fail(error, QStringLiteral("tenant %1: stt must be auto|deepgram|pocketsphinx, llm auto|groq|faq, "
+                                   "tts auto|azure|embedded").arg(t.id));
+        return std::nullopt;
+    }
     if (t.endpointingMs < 50 || t.endpointingMs > 5000) {
         fail(error, QStringLiteral("tenant %1: endpointingMs must be 50..5000").arg(t.id));
         return std::nullopt;
@@ -122,6 +146,19 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
     config.listen = stringField(root, "listen", config.listen);
     config.publicUrl = stringField(root, "publicUrl");
     config.defaultTenantId = stringField(root, "defaultTenant");
+    const QJsonObject providers = root.value(QLatin1String("providers")).toObject();
+    ProviderConfig &p = config.providers;
+    p.deepgramApiKey = stringField(providers, "deepgramApiKey", p.deepgramApiKey);
+    p.deepgramUrl = stringField(providers, "deepgramUrl", p.deepgramUrl);
+    p.deepgramModel = stringField(providers, "deepgramModel", p.deepgramModel);
+    p.llmApiKey = stringField(providers, "llmApiKey", p.llmApiKey);
+    p.llmBaseUrl = stringField(providers, "llmBaseUrl", p.llmBaseUrl);
+    p.llmModel = stringField(providers, "llmModel", p.llmModel);
+    p.azureSpeechKey = stringField(providers, "azureSpeechKey", p.azureSpeechKey);
+    p.azureSpeechRegion = stringField(providers, "azureSpeechRegion", p.azureSpeechRegion);
+    p.azureTtsUrl = stringField(providers, "azureTtsUrl", p.azureTtsUrl);
+    p.azureOutputFormat = stringField(providers, "azureOutputFormat", p.azureOutputFormat);
+    p.redisUrl = stringField(providers, "redisUrl", p.redisUrl);
     for (const auto &value : root.value(QLatin1String("tenants")).toArray()) {
         auto tenant = parseTenant(value.toObject(), error);
         if (!tenant)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tenancy/providerconfig.h"
 #include "tenancy/tenant.h"
 
 #include <QJsonObject>
@@ -18,6 +19,7 @@ struct EngineConfig
     QString publicUrl;          // https://host as Twilio sees it; empty: derived from listen
     QString defaultTenantId;    // empty: the first tenant
     QList<Tenant> tenants;
+    ProviderConfig providers;
     QString sourcePath;         // the file it came from, for messages
 };
 
@@ -35,7 +37,8 @@ public:
 
     static std::optional<EngineConfig> loadFile(const QString &path, ConfigError *error);
     static std::optional<EngineConfig> parse(const QByteArray &json, ConfigError *error);
-    // $APEX_LISTEN and $APEX_PUBLIC_URL override the file (a command line overrides both).
+    // $APEX_LISTEN, $APEX_PUBLIC_URL and the provider variables (see
+    // ProviderConfig::applyEnvironment) override the file; a command line overrides both.
     static void applyEnvironment(EngineConfig &config);
     // Fields a tenant may omit take the Tenant struct's defaults.
     static std::optional<Tenant> parseTenant(const QJsonObject &object, ConfigError *error);

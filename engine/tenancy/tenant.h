@@ -28,6 +28,14 @@ struct Tenant
     QStringList numbers; // E.164 numbers this tenant answers
     int endpointingMs = 250;
     int maxTurnsInContext = 8;
+
+    // Provider pins: empty or "auto" takes the cloud provider when its key is
+    // configured and the embedded one otherwise; a provider name forces it.
+    QString sttProvider;   // auto | deepgram | pocketsphinx
+    QString llmProvider;   // auto | groq (any OpenAI-compatible server) | faq
+    QString ttsProvider;   // auto | azure | embedded
+    QString llmModel;      // overrides LLM_MODEL for this tenant
+    int ttsCacheTtlSeconds = 86400;
 };
 
 } // namespace apex

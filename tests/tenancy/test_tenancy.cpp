@@ -1,6 +1,8 @@
 #include "tenancy/engineconfig.h"
 #include "tenancy/tenantregistry.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace apex;
@@ -76,6 +78,78 @@ private Q_SLOTS:
         QCOMPARE(registry.resolve(QString(), QStringLiteral("+19999999999"))->id, QStringLiteral("b"));
         QCOMPARE(registry.resolve(QString(), QString())->id, QStringLiteral("b"));
         QVERIFY(!registry.resolve(QStringLiteral("nobody"), QStringLiteral("+14155550100")));
+    }
+
+    void providersFollowKeysAndPins()
+    {
+        ProviderConfig none;
+        Tenant t;
+        t.id = QStringLiteral("t");
+        auto choice = chooseProviders(none, t);
+        QCOMPARE(choice.stt, QStringLiteral("pocketsphinx"));
+        QCOMPARE(choice.llm, QStringLiteral("faq"));
+        QCOMPARE(choice.tts, QStringLiteral("embedded"));
+
+        ProviderConfig cloud;
+        cloud.deepgramApiKey = QStringLiteral("dg-key");
+        cloud.llmApiKey = QStringLiteral("gsk_key");
+        cloud.azureSpeechKey = QStringLiteral("az-key");
+        cloud.azureSpeechRegion = QStringLiteral("centralindia");
+        choice = chooseProviders(cloud, t);
+        QCOMPARE(choice.stt, QStringLiteral("deepgram"));
+        QCOMPARE(choice.llm, QStringLiteral("groq"));
+        QCOMPARE(choice.tts, QStringLiteral("azure"));
+        QCOMPARE(cloud.azureUrl(), QStringLiteral("https://centralindia.tts.speech.microsoft.com/cognitiveservices/v1"));
+
+        t.llmProvider = QStringLiteral("faq"); // a tenant may pin the embedded one
+        QCOMPARE(chooseProviders(cloud, t).llm, QStringLiteral("faq"));
+        cloud.azureSpeechRegion.clear(); // a key without a region or URL is not configured
+        QCOMPARE(chooseProviders(cloud, t).tts, QStringLiteral("embedded"));
+    }
+
+    void secretsAreMasked()
+    {
+        QCOMPARE(maskSecret(QString()), QStringLiteral("(not set)"));
+        QCOMPARE(maskSecret(QStringLiteral("gsk_abcdefghijklmnop1234")), QStringLiteral("gsk_…1234"));
+        QVERIFY(!maskSecret(QStringLiteral("short")).contains(QStringLiteral("short")));
+        QCOMPARE(maskUrlPassword(QStringLiteral("redis://:hunter2@127.0.0.1:6379/0")), QStringLiteral("redis://:…@127.0.0.1:6379/0"));
+
+        EngineConfig config;
+        Tenant t;
+        t.id = QStringLiteral("demo");
+        config.tenants << t;
+        config.providers.llmApiKey = QStringLiteral("gsk_supersecretvalue9876");
+        config.providers.redisUrl = QStringLiteral("redis://:hunter2@127.0.0.1:6379/0");
+        const QString described = describeConfig(config);
+        QVERIFY(!described.contains(QStringLiteral("supersecret")));
+        QVERIFY(!described.contains(QStringLiteral("hunter2")));
+        QVERIFY(described.contains(QStringLiteral("llm groq")));
+    }
+
+    void aConfigFileWithKeysMustBePrivate()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("apex.json"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"providers":{"llmApiKey":"gsk_0123456789abcdef"},"tenants":[{"id":"a"}]})");
+        file.close();
+        QVERIFY(file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        ConfigError error;
+        QVERIFY(!EngineConfigLoader::loadFile(path, &error));
+        QVERIFY2(error.message.contains(QStringLiteral("chmod 600")), qPrintable(error.message));
+        QVERIFY(!error.message.contains(QStringLiteral("0123456789")));
+        QVERIFY(file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        const auto config = EngineConfigLoader::loadFile(path, &error);
+        QVERIFY2(config, qPrintable(error.message));
+        QCOMPARE(config->providers.llmApiKey, QStringLiteral("gsk_0123456789abcdef"));
+    }
+
+    void badProviderPinIsRejected()
+    {
+        ConfigError error;
+        QVERIFY(!EngineConfigLoader::parse(R"({"tenants":[{"id":"a","llm":"gpt-9"}]})", &error));
+        QVERIFY(error.message.contains(QStringLiteral("llm")));
     }
 
     void aCallKeepsItsTenantSnapshotWhileTheConsoleEdits()

@@ -1,0 +1,104 @@
+#include "tenancy/providerconfig.h"
+
+#include "tenancy/engineconfig.h"
+#include "tenancy/tenant.h"
+
+#include <QUrl>
+
+namespace apex {
+
+namespace {
+
+void take(const char *variable, QString &field)
+{
+    if (qEnvironmentVariableIsSet(variable))
+        field = qEnvironmentVariable(variable);
+}
+
+} // namespace
+
+QString ProviderConfig::azureUrl() const
+{
+    if (!azureTtsUrl.isEmpty())
+        return azureTtsUrl;
+    if (azureSpeechRegion.isEmpty())
+        return {};
+    return QStringLiteral("https://%1.tts.speech.microsoft.com/cognitiveservices/v1").arg(azureSpeechRegion);
+}
+
+void ProviderConfig::applyEnvironment()
+{
+    take("DEEPGRAM_API_KEY", deepgramApiKey);
+    take("DEEPGRAM_URL", deepgramUrl);
+    take("DEEPGRAM_MODEL", deepgramModel);
+    take("LLM_API_KEY", llmApiKey);
+    take("GROQ_API_KEY", llmApiKey);
+    take("LLM_BASE_URL", llmBaseUrl);
+    take("LLM_MODEL", llmModel);
+    take("AZURE_SPEECH_KEY", azureSpeechKey);
+    take("AZURE_SPEECH_REGION", azureSpeechRegion);
+    take("AZURE_TTS_URL", azureTtsUrl);
+    take("AZURE_TTS_FORMAT", azureOutputFormat);
+    take("REDIS_URL", redisUrl);
+}
+
+ProviderChoice chooseProviders(const ProviderConfig &config, const Tenant &tenant)
+{
+    auto pick = [](const QString &pin, bool cloudConfigured, const char *cloud, const char *embedded) {
+        if (!pin.isEmpty() && pin != QLatin1String("auto"))
+            return pin;
+        return QString::fromLatin1(cloudConfigured ? cloud : embedded);
+    };
+    return ProviderChoice{pick(tenant.sttProvider, config.hasDeepgram(), "deepgram", "pocketsphinx"),
+                          pick(tenant.llmProvider, config.hasLlm(), "groq", "faq"),
+                          pick(tenant.ttsProvider, config.hasAzure(), "azure", "embedded")};
+}
+
+QString describeConfig(const EngineConfig &config)
+{
+    const ProviderConfig &p = config.providers;
+    QString out;
+    out += QStringLiteral("config:      %1\n").arg(config.sourcePath.isEmpty() ? QStringLiteral("(built in)") : config.sourcePath);
+    out += QStringLiteral("listen:      %1\n").arg(config.listen);
+    out += QStringLiteral("public url:  %1\n").arg(config.publicUrl.isEmpty() ? QStringLiteral("(none: derived from listen; Twilio needs https)") : config.publicUrl);
+    out += QStringLiteral("deepgram:    %1 key %2, model %3\n").arg(p.deepgramUrl, maskSecret(p.deepgramApiKey), p.deepgramModel);
+    out += QStringLiteral("llm:         %1 key %2, model %3\n").arg(p.llmBaseUrl, maskSecret(p.llmApiKey), p.llmModel);
+    out += QStringLiteral("azure tts:   %1 key %2, format %3\n")
+               .arg(p.azureUrl().isEmpty() ? QStringLiteral("(no region)") : p.azureUrl(), maskSecret(p.azureSpeechKey), p.azureOutputFormat);
+    out += QStringLiteral("redis:       %1\n").arg(p.redisUrl.isEmpty() ? QStringLiteral("(none: in-process cache and sessions)") : maskUrlPassword(p.redisUrl));
+    for (const auto &t : config.tenants) {
+        const ProviderChoice choice = chooseProviders(p, t);
+        out += QStringLiteral("tenant %1%2: \"%3\", %4, voice %5, endpointing %6 ms, %7 FAQ entries, numbers %8\n")
+                   .arg(t.id, t.id == config.defaultTenantId ? QStringLiteral(" (default)") : QString(), t.name, t.language, t.voice)
+                   .arg(t.endpointingMs)
+                   .arg(t.faq.size())
+                   .arg(t.numbers.isEmpty() ? QStringLiteral("-") : t.numbers.join(QLatin1Char(' ')));
+        out += QStringLiteral("    stt %1, llm %2%3, tts %4\n")
+                   .arg(choice.stt, choice.llm,
+                        choice.llm == QLatin1String("groq") ? QStringLiteral(" (%1)").arg(t.llmModel.isEmpty() ? p.llmModel : t.llmModel) : QString(),
+                        choice.tts);
+    }
+    return out;
+}
+
+QString maskSecret(const QString &secret)
+{
+    if (secret.isEmpty())
+        return QStringLiteral("(not set)");
+    if (secret.size() < 12)
+        return QStringLiteral("(set, %1 chars)").arg(secret.size());
+    const int underscore = secret.indexOf(QLatin1Char('_'));
+    const QString prefix = underscore > 0 && underscore <= 4 ? secret.left(underscore + 1) : QString();
+    return prefix + QStringLiteral("…") + secret.right(4);
+}
+
+QString maskUrlPassword(const QString &url)
+{
+    QUrl parsed(url);
+    if (!parsed.isValid() || parsed.password().isEmpty())
+        return url;
+    parsed.setPassword(QStringLiteral("…"));
+    return parsed.toString();
+}
+
+} // namespace apex
