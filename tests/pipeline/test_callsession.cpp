@@ -1,4 +1,4 @@
-#include "pipelinefakes.h"
+#include "stagefakes.h"
 
 #include "pipeline/callsession.h"
 #include "tenancy/tenantregistry.h"

@@ -58,13 +58,16 @@ class FakeRecognizerFactory : public SpeechRecognizerFactory
 {
 public:
     QString name() const override { return QStringLiteral("fake"); }
-    void prepareTenant(const Tenant &) override {}
+    void prepareTenant(const Tenant &) override { ++prepared; }
     std::unique_ptr<SpeechRecognizer> create(const Tenant &, const QString &) override
     {
         auto r = std::make_unique<FakeRecognizer>();
         last = r.get();
+        ++created;
         return r;
     }
+    int prepared = 0;
+    int created = 0;
     QPointer<FakeRecognizer> last;
 };
 
@@ -77,6 +80,13 @@ public:
     {
         requests << request;
         const quint64 generation = ++m_generation;
+        if (!failure.isEmpty()) {
+            QTimer::singleShot(0, this, [this, generation] {
+                if (generation == m_generation)
+                    Q_EMIT failed(failure);
+            });
+            return;
+        }
         const QStringList pieces = reply.split(QLatin1Char('|'));
         int delay = 0;
         for (const auto &piece : pieces) {
@@ -97,6 +107,7 @@ public:
     }
 
     QString reply = QStringLiteral("We are open| from nine to six. |Anything else?");
+    QString failure; // non-empty: respond() fails with it before any text
     QList<ResponderRequest> requests;
     int cancels = 0;
 
@@ -111,9 +122,11 @@ public:
     std::unique_ptr<Responder> create(const Tenant &) override
     {
         auto r = std::make_unique<FakeResponder>();
+        r->failure = failure;
         last = r.get();
         return r;
     }
+    QString failure;
     QPointer<FakeResponder> last;
 };
 
@@ -122,12 +135,16 @@ class FakeSynthesisJob : public SynthesisJob
 {
     Q_OBJECT
 public:
-    FakeSynthesisJob(int bytes, QObject *parent)
+    FakeSynthesisJob(int bytes, QObject *parent, const QString &failure = {})
         : SynthesisJob(parent)
     {
-        QTimer::singleShot(1, this, [this, bytes] {
+        QTimer::singleShot(1, this, [this, bytes, failure] {
             if (m_cancelled)
                 return;
+            if (!failure.isEmpty()) {
+                Q_EMIT failed(failure);
+                return;
+            }
             Q_EMIT audio(QByteArray(bytes, char(0x10)));
             Q_EMIT finished();
         });
@@ -146,9 +163,12 @@ public:
     SynthesisJob *synthesize(const SynthesisRequest &request, QObject *parent) override
     {
         sentences << request.text;
-        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent); // a ragged last frame
+        requests << request;
+        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent, failure); // a ragged last frame
     }
     int framesPerSentence = 10;
+    QString failure; // non-empty: every job fails with it before any audio
+    QList<SynthesisRequest> requests;
     QStringList sentences;
 };
 
