@@ -4,6 +4,7 @@
 #include "llm/faqresponder.h"
 #include "observability/logging.h"
 #include "observability/processstats.h"
+#include "observability/prometheustext.h"
 #include "pipeline/callsession.h"
 #include "stt/pocketsphinxrecognizerfactory.h"
 #include "telephony/twiliomedialeg.h"
@@ -80,6 +81,9 @@ bool Engine::start(QString *error)
     m_server->http().route(QStringLiteral("/stats"), QHttpServerRequest::Method::Get, [this] {
         return QHttpServerResponse(stats());
     });
+    m_server->http().route(QStringLiteral("/metrics"), QHttpServerRequest::Method::Get, [this] {
+        return QHttpServerResponse(PrometheusText::contentType(), metrics());
+    });
     if (!m_server->listen(*listen, error))
         return false;
     m_listenHost = listen->host;
@@ -110,6 +114,37 @@ QJsonObject Engine::stats() const
     };
 }
 
+QByteArray Engine::metrics() const
+{
+    const QJsonObject s = stats();
+    PrometheusText out;
+    auto simple = [&](const char *name, const char *type, const char *help, const char *key) {
+        out.family(QLatin1String(name), type, QLatin1String(help));
+        out.sample(QLatin1String(name), s.value(QLatin1String(key)).toDouble());
+    };
+    simple("apex_calls_live", "gauge", "Calls in progress.", "liveCalls");
+    simple("apex_calls_ended_total", "counter", "Calls that have ended.", "callsEnded");
+    simple("apex_frames_sent_total", "counter", "20 ms frames sent to callers.", "framesSent");
+    simple("apex_frames_late_total", "counter", "Frames sent more than 5 ms after their deadline.", "lateFrames");
+    simple("apex_process_cpu_seconds_total", "counter", "CPU time of the engine process.", "cpuSeconds");
+    simple("apex_process_resident_bytes", "gauge", "Resident memory of the engine process.", "residentBytes");
+
+    out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
+               QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
+    for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
+        const LatencyHistogram &h = m_stageLatency[size_t(i)];
+        const QString stage = QString::fromLatin1(turnStageName(TurnStage(i)));
+        for (size_t b = 0; b < LatencyHistogram::kBucketsMs.size(); ++b)
+            out.sample(QStringLiteral("apex_turn_stage_ms_bucket"), double(h.cumulative(b)),
+                       {{QStringLiteral("stage"), stage}, {QStringLiteral("le"), QString::number(LatencyHistogram::kBucketsMs[b])}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_bucket"), double(h.count()),
+                   {{QStringLiteral("stage"), stage}, {QStringLiteral("le"), QStringLiteral("+Inf")}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_sum"), h.sumMs(), {{QStringLiteral("stage"), stage}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_count"), double(h.count()), {{QStringLiteral("stage"), stage}});
+    }
+    return out.text();
+}
+
 quint16 Engine::port() const
 {
     return m_server ? m_server->serverPort() : 0;
@@ -130,6 +165,11 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
         Q_EMIT transcript(session->callId(), line);
     });
     connect(session, &CallSession::turnCompleted, this, [this, session](const TurnTrace &trace) {
+        for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
+            const double ms = trace.msBetween(TurnStage::EndOfSpeech, TurnStage(i));
+            if (ms >= 0)
+                m_stageLatency[size_t(i)].record(ms);
+        }
         Q_EMIT turnCompleted(session->callId(), trace);
     });
     connect(session, &CallSession::ended, this, [this, session](const QString &callId) {

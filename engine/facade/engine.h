@@ -1,5 +1,6 @@
 #pragma once
 
+#include "observability/latencyhistogram.h"
 #include "observability/turntrace.h"
 #include "pipeline/callservices.h"
 #include "pipeline/transcriptline.h"
@@ -11,6 +12,7 @@
 #include <QObject>
 #include <QString>
 
+#include <array>
 #include <memory>
 
 namespace apex {
@@ -42,6 +44,9 @@ public:
     // Calls, frames and what the process costs, as served at GET /stats.
     QJsonObject stats() const;
 
+    // The same and the per-stage latency histograms, in Prometheus text format (GET /metrics).
+    QByteArray metrics() const;
+
     // Takes a call leg from any telephony front end (Twilio today).
     void acceptCall(std::unique_ptr<CallLeg> leg);
 
@@ -66,6 +71,7 @@ private:
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;
     std::uint64_t m_lateFramesEnded = 0;
+    std::array<LatencyHistogram, kTurnStageCount> m_stageLatency; // ms after the caller's end of speech
 };
 
 } // namespace apex

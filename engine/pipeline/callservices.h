@@ -6,6 +6,7 @@ class TenantRegistry;
 class SpeechRecognizerFactory;
 class ResponderFactory;
 class SpeechSynthesizer;
+class SessionStore;
 
 // What a call session needs from the engine, injected rather than looked up, so
 // tests can build a session around fakes. The engine owns all of these and
@@ -16,6 +17,7 @@ struct CallServices
     SpeechRecognizerFactory *recognizers = nullptr;
     ResponderFactory *responders = nullptr;
     SpeechSynthesizer *synthesizer = nullptr;
+    SessionStore *sessions = nullptr; // optional: the call's turns, kept where a restart finds them
 };
 
 } // namespace apex

@@ -1,6 +1,7 @@
 #include "pipeline/callsession.h"
 
 #include "pipeline/speaker.h"
+#include "store/sessionstore.h"
 #include "stt/speechrecognizer.h"
 #include "tts/speechsynthesizer.h"
 
@@ -79,6 +80,7 @@ std::uint64_t CallSession::lateFrames() const
 void CallSession::onLegStarted(const CallStartInfo &info)
 {
     m_info = info;
+    m_startedAt = QDateTime::currentDateTimeUtc();
     const QString requested = info.parameters.value(QStringLiteral("tenant"));
     const QString called = info.to.isEmpty() ? info.parameters.value(QStringLiteral("to")) : info.to;
     m_tenant = m_services.tenants->resolve(requested, called);
@@ -305,6 +307,24 @@ void CallSession::appendHistory(ConversationTurn::Role role, const QString &text
     // A turn is one exchange: a caller utterance and the agent's reply.
     while (m_history.size() > contextTurns * 2)
         m_history.removeFirst();
+    saveSession();
+}
+
+void CallSession::saveSession()
+{
+    if (!m_services.sessions || !m_tenant)
+        return;
+    SessionRecord record;
+    record.tenantId = m_tenant->id;
+    record.kind = QStringLiteral("call");
+    record.id = m_info.callId;
+    record.createdAt = m_startedAt;
+    record.updatedAt = QDateTime::currentDateTimeUtc();
+    for (const auto &turn : std::as_const(m_history))
+        record.turns.append({turn.role == ConversationTurn::Role::Caller ? QStringLiteral("caller") : QStringLiteral("agent"), turn.text});
+    // Fire and forget: the store answers later on this thread; a failed save
+    // (Redis down) leaves the call running on its in-memory history.
+    m_services.sessions->save(record);
 }
 
 void CallSession::end()

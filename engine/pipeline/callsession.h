@@ -9,6 +9,7 @@
 #include "telephony/callleg.h"
 #include "tenancy/tenantregistry.h"
 
+#include <QDateTime>
 #include <QList>
 #include <QObject>
 
@@ -69,12 +70,14 @@ private:
     void setState(CallState state);
     void emitLine(TranscriptLine::Speaker speaker, const QString &text, bool isFinal);
     void appendHistory(ConversationTurn::Role role, const QString &text);
+    void saveSession();
     void end();
 
     std::unique_ptr<CallLeg> m_leg;
     CallServices m_services;
     log::CallLogger m_log;
     CallStartInfo m_info;
+    QDateTime m_startedAt;
     TenantPtr m_tenant;
     std::unique_ptr<SpeechRecognizer> m_recognizer;
     std::unique_ptr<Responder> m_responder;

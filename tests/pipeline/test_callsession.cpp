@@ -20,6 +20,7 @@ private:
         FakeRecognizerFactory recognizers;
         FakeResponderFactory responders;
         FakeSynthesizer synthesizer;
+        FakeSessionStore sessions;
         FakeLeg *leg = nullptr;
         std::unique_ptr<CallSession> session;
 
@@ -36,7 +37,7 @@ private:
             auto legPtr = std::make_unique<FakeLeg>();
             leg = legPtr.get();
             session = std::make_unique<CallSession>(std::move(legPtr),
-                                                    CallServices{&tenants, &recognizers, &responders, &synthesizer});
+                                                    CallServices{&tenants, &recognizers, &responders, &synthesizer, &sessions});
         }
 
         void start(const QString &tenant = QStringLiteral("demo"), const QString &to = {})
@@ -155,6 +156,25 @@ private Q_SLOTS:
         QCOMPARE(last.history.first().role, ConversationTurn::Role::Caller);
         QCOMPARE(last.history.first().text, QStringLiteral("question 2"));
         QCOMPARE(last.history.last().role, ConversationTurn::Role::Agent);
+    }
+
+    void savesTheConversationAfterEveryTurn()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        QSignalSpy turns(rig.session.get(), &CallSession::turnCompleted);
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(turns.wait(5000));
+        const SessionRecord &last = rig.sessions.saved.last();
+        QCOMPARE(last.tenantId, QStringLiteral("demo"));
+        QCOMPARE(last.kind, QStringLiteral("call"));
+        QCOMPARE(last.id, QStringLiteral("CA00000000000000000000000000000001"));
+        QCOMPARE(last.turns.size(), 3); // greeting, question, answer
+        QCOMPARE(last.turns.at(1).role, QStringLiteral("caller"));
+        QCOMPARE(last.turns.at(1).text, QStringLiteral("When are you open?"));
+        QCOMPARE(last.turns.at(2).role, QStringLiteral("agent"));
+        QVERIFY(last.createdAt.isValid() && last.updatedAt >= last.createdAt);
     }
 
     void bargeInStopsTheAgentAndClears()

@@ -5,6 +5,7 @@
 // with their clients' tests; these replace only our own interfaces.)
 
 #include "llm/responder.h"
+#include "store/sessionstore.h"
 #include "stt/speechrecognizer.h"
 #include "telephony/callleg.h"
 #include "tenancy/tenant.h"
@@ -170,6 +171,28 @@ public:
     QString failure; // non-empty: every job fails with it before any audio
     QList<SynthesisRequest> requests;
     QStringList sentences;
+};
+
+// Keeps what was saved; answers on the next event-loop turn like a real store.
+class FakeSessionStore : public SessionStore
+{
+public:
+    void save(const SessionRecord &record, std::function<void(bool)> done) override
+    {
+        saved << record;
+        if (done)
+            QTimer::singleShot(0, [done] { done(true); });
+    }
+    void load(const QString &tenantId, const QString &kind, const QString &id,
+              std::function<void(std::optional<SessionRecord>)> done) override
+    {
+        std::optional<SessionRecord> found;
+        for (const auto &record : std::as_const(saved))
+            if (record.tenantId == tenantId && record.kind == kind && record.id == id)
+                found = record;
+        QTimer::singleShot(0, [done, found] { done(found); });
+    }
+    QList<SessionRecord> saved;
 };
 
 } // namespace apex::test
