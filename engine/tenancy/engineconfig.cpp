@@ -7,7 +7,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QUrl>
 
 namespace apex {
 
@@ -65,7 +64,7 @@ std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, Co
     }
     const ProviderConfig &p = config->providers;
     const bool holdsSecrets = !p.deepgramApiKey.isEmpty() || !p.llmApiKey.isEmpty() || !p.azureSpeechKey.isEmpty()
-                              || !QUrl(p.redisUrl).password().isEmpty();
+                              || p.redisUrl.contains(QLatin1Char('@'));
     const auto others = QFileDevice::ReadGroup | QFileDevice::ReadOther;
     if (holdsSecrets && (file.permissions() & others)) {
         fail(error, QStringLiteral("%1 holds API keys but others can read it: chmod 600 %1, or move the keys "

@@ -3,7 +3,6 @@
 #include "tenancy/engineconfig.h"
 #include "tenancy/tenant.h"
 
-#include <QUrl>
 
 namespace apex {
 
@@ -94,11 +93,16 @@ QString maskSecret(const QString &secret)
 
 QString maskUrlPassword(const QString &url)
 {
-    QUrl parsed(url);
-    if (!parsed.isValid() || parsed.password().isEmpty())
+    // By hand, not QUrl: a raw password with '/', '#' or '@' makes QUrl give up,
+    // and an unparsed URL must not come back with its password in it.
+    const qsizetype scheme = url.indexOf(QStringLiteral("://"));
+    const qsizetype at = url.lastIndexOf(QLatin1Char('@'));
+    if (scheme < 0 || at < scheme + 3)
         return url;
-    parsed.setPassword(QStringLiteral("…"));
-    return parsed.toString();
+    const QString userInfo = url.mid(scheme + 3, at - scheme - 3);
+    const qsizetype colon = userInfo.indexOf(QLatin1Char(':'));
+    const QString user = colon < 0 ? QString() : userInfo.left(colon);
+    return url.left(scheme + 3) + user + QStringLiteral(":…") + url.mid(at);
 }
 
 } // namespace apex

@@ -113,6 +113,9 @@ private Q_SLOTS:
         QCOMPARE(maskSecret(QStringLiteral("gsk_abcdefghijklmnop1234")), QStringLiteral("gsk_…1234"));
         QVERIFY(!maskSecret(QStringLiteral("short")).contains(QStringLiteral("short")));
         QCOMPARE(maskUrlPassword(QStringLiteral("redis://:hunter2@127.0.0.1:6379/0")), QStringLiteral("redis://:…@127.0.0.1:6379/0"));
+        QCOMPARE(maskUrlPassword(QStringLiteral("redis://:pa/ss#x@y@127.0.0.1:6379")), QStringLiteral("redis://:…@127.0.0.1:6379"));
+        QCOMPARE(maskUrlPassword(QStringLiteral("redis://app:s3cret@127.0.0.1")), QStringLiteral("redis://app:…@127.0.0.1"));
+        QCOMPARE(maskUrlPassword(QStringLiteral("redis://127.0.0.1:6379")), QStringLiteral("redis://127.0.0.1:6379"));
 
         EngineConfig config;
         Tenant t;
