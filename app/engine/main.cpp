@@ -8,6 +8,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTextStream>
 
 
@@ -24,9 +26,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Config file (default: $APEX_CONFIG, ~/.config/apex/apex.json, the shipped sample)."), QStringLiteral("file"));
     const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Address to listen on (default: $APEX_LISTEN or the config's, 127.0.0.1:8080). Port 0 picks a free one."), QStringLiteral("host:port"));
     const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Place one simulated call in process, print its transcript and latencies, and exit."));
+    const QCommandLineOption prewarmOption(QStringLiteral("prewarm"), QStringLiteral("Fill the TTS cache with a tenant's fixed phrases (greeting, FAQ answers, quoted prompt lines), print progress, and exit."), QStringLiteral("tenant"));
     const QCommandLineOption checkOption(QStringLiteral("check-config"), QStringLiteral("Print the configuration the engine would use (keys masked) and exit."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
-    parser.addOptions({configOption, listenOption, demoOption, checkOption, verboseOption});
+    parser.addOptions({configOption, listenOption, demoOption, prewarmOption, checkOption, verboseOption});
     parser.process(app);
 
     apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
@@ -46,6 +49,12 @@ int main(int argc, char *argv[])
         QTextStream(stdout) << apex::describeConfig(*config);
         return 0;
     }
+    if (parser.isSet(prewarmOption)) {
+        // A one-off job: no competing warm-up of the other tenants, no fixed port.
+        config->prewarmAtStart = false;
+        if (!parser.isSet(listenOption))
+            config->listen = QStringLiteral("127.0.0.1:0");
+    }
     if (parser.isSet(demoOption) && !parser.isSet(listenOption) && !qEnvironmentVariableIsSet("APEX_LISTEN"))
         config->listen = QStringLiteral("127.0.0.1:0"); // the demo must not fight a running engine for 8080
 
@@ -56,6 +65,21 @@ int main(int argc, char *argv[])
         return 1;
     }
     log->info("call=- tenant=- listening on {} (config {})", host.listenAddress(), config->sourcePath);
+
+    if (parser.isSet(prewarmOption)) {
+        const QString tenantId = parser.value(prewarmOption);
+        if (config->providers.redisUrl.isEmpty())
+            log->warn("call=- tenant={} no REDIS_URL: the warmed cache lives only as long as this process", tenantId);
+        QObject::connect(&host, &apex::EngineHost::prewarmProgress, &app, [](const QString &tenant, int done, int total) {
+            QTextStream(stdout) << "pre-warm " << tenant << ": " << done << "/" << total << "\n";
+        });
+        QObject::connect(&host, &apex::EngineHost::prewarmFinished, &app, [](const QString &tenant, const QJsonObject &stats) {
+            QTextStream(stdout) << "pre-warm " << tenant << " finished: "
+                                << QJsonDocument(stats).toJson(QJsonDocument::Compact) << "\n";
+            QCoreApplication::exit(stats.contains(QStringLiteral("error")) || stats.value(QStringLiteral("failed")).toInt() > 0 ? 1 : 0);
+        });
+        host.prewarm(tenantId);
+    }
 
     if (parser.isSet(demoOption)) {
         QObject::connect(&host, &apex::EngineHost::demoCallFinished, &app, [&](const QString &summary, bool ok) {

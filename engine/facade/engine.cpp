@@ -1,17 +1,14 @@
 #include "facade/engine.h"
 
+#include "facade/engineproviders.h"
 #include "http/apexserver.h"
-#include "llm/faqresponder.h"
 #include "observability/logging.h"
 #include "observability/processstats.h"
 #include "observability/prometheustext.h"
 #include "pipeline/callsession.h"
-#include "stt/pocketsphinxrecognizerfactory.h"
+#include "pipeline/prewarmer.h"
 #include "telephony/twiliomedialeg.h"
-#include "tts/embeddedsynthesizer.h"
 
-#include "audio/g711.h"
-#include "audio/resampler.h"
 
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
@@ -19,20 +16,6 @@
 
 namespace apex {
 
-namespace {
-
-// A few seconds of speech as a phone line carries it (flite, 8 kHz mu-law), so
-// every new recognizer has heard the channel before it hears a caller.
-QVector<std::int16_t> telephoneBandPrimer()
-{
-    const QByteArray mulaw = EmbeddedSynthesizer::synthesizeBlocking(SynthesisRequest{
-        QStringLiteral("Hello, thank you for calling. How can I help you today? I would like to book an appointment."),
-        QStringLiteral("rms"), QStringLiteral("en")});
-    const QVector<std::int16_t> pcm8k = audio::g711::decodeMulaw(mulaw);
-    return audio::Resampler::convert(pcm8k, 8000, 16000);
-}
-
-} // namespace
 
 Engine::Engine(EngineConfig config, QObject *parent)
     : QObject(parent)
@@ -60,14 +43,9 @@ bool Engine::start(QString *error)
         return false;
     }
 
-    m_synthesizer = std::make_unique<EmbeddedSynthesizer>();
-    PocketsphinxRecognizerFactory::Settings sttSettings;
-    sttSettings.pool.channelPrimer16k = telephoneBandPrimer();
-    m_recognizers = std::make_unique<PocketsphinxRecognizerFactory>(sttSettings);
-    m_responders = std::make_unique<FaqResponderFactory>();
-    m_services = CallServices{&m_tenants, m_recognizers.get(), m_responders.get(), m_synthesizer.get()};
-    for (const auto &tenant : m_tenants.all())
-        m_recognizers->prepareTenant(*tenant);
+    m_providers = new EngineProviders(m_config, &m_tenants, this);
+    m_providers->prepareTenants();
+    m_services = m_providers->services();
 
     m_server = new ApexServer(this);
     m_server->setPublicUrl(m_config.publicUrl);
@@ -87,10 +65,41 @@ bool Engine::start(QString *error)
     if (!m_server->listen(*listen, error))
         return false;
     m_listenHost = listen->host;
-    log->info("call=- tenant=- engine on thread {} listening on {}:{} with stt={} responder={} tts={}",
-              QThread::currentThread()->objectName(), m_listenHost, m_server->serverPort(),
-              m_recognizers->name(), m_responders->name(), m_synthesizer->name());
+    log->info("call=- tenant=- engine on thread {} listening on {}:{}; {}", QThread::currentThread()->objectName(),
+              m_listenHost, m_server->serverPort(), m_providers->describe());
+    if (m_config.prewarmAtStart) {
+        for (const auto &tenant : m_tenants.all())
+            startPrewarm(tenant->id);
+    }
     return true;
+}
+
+void Engine::startPrewarm(const QString &tenantId)
+{
+    const TenantPtr tenant = m_tenants.find(tenantId);
+    if (!tenant || !m_providers) {
+        Q_EMIT prewarmFinished(tenantId, QJsonObject{{QStringLiteral("error"), QStringLiteral("unknown tenant")}});
+        return;
+    }
+    if (m_prewarmers.contains(tenantId))
+        return; // already warming
+    auto *prewarmer = new Prewarmer(m_providers->cachingSynthesizerFor(tenantId), this);
+    m_prewarmers.insert(tenantId, prewarmer);
+    connect(prewarmer, &Prewarmer::progress, this, [this, tenantId](int done, int total) {
+        Q_EMIT prewarmProgress(tenantId, done, total);
+    });
+    connect(prewarmer, &Prewarmer::finished, this, [this, tenantId, prewarmer](const Prewarmer::Stats &stats) {
+        m_prewarmers.remove(tenantId);
+        prewarmer->deleteLater();
+        Q_EMIT prewarmFinished(tenantId, stats.toJson());
+    });
+    prewarmer->start(*tenant);
+}
+
+void Engine::cancelPrewarm(const QString &tenantId)
+{
+    if (Prewarmer *prewarmer = m_prewarmers.value(tenantId))
+        prewarmer->cancel();
 }
 
 QJsonObject Engine::stats() const
@@ -102,7 +111,7 @@ QJsonObject Engine::stats() const
         lateFrames += it.key()->lateFrames();
     }
     const ProcessStats process = ProcessStats::sample();
-    return QJsonObject{
+    QJsonObject out{
         {QStringLiteral("liveCalls"), int(m_sessions.size())},
         {QStringLiteral("callsEnded"), qint64(m_callsEnded)},
         {QStringLiteral("framesSent"), qint64(framesSent)},
@@ -112,6 +121,12 @@ QJsonObject Engine::stats() const
         {QStringLiteral("peakResidentBytes"), qint64(process.peakResidentBytes)},
         {QStringLiteral("threads"), process.threads},
     };
+    if (m_providers) {
+        const QJsonObject providers = m_providers->stats();
+        for (auto it = providers.begin(); it != providers.end(); ++it)
+            out.insert(it.key(), it.value());
+    }
+    return out;
 }
 
 QByteArray Engine::metrics() const

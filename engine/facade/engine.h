@@ -18,6 +18,7 @@
 namespace apex {
 
 class ApexServer;
+class EngineProviders;
 class CallLeg;
 class CallSession;
 class ResponderFactory;
@@ -50,23 +51,32 @@ public:
     // Takes a call leg from any telephony front end (Twilio today).
     void acceptCall(std::unique_ptr<CallLeg> leg);
 
+    // Synthesises a tenant's fixed phrases (greeting, FAQ answers, quoted lines
+    // of the system prompt) into the TTS cache, one at a time so live calls
+    // never wait behind it. Started for every tenant at start-up unless
+    // EngineConfig::prewarmAtStart is off. Unknown tenant: prewarmFinished with
+    // an "error" field.
+    void startPrewarm(const QString &tenantId);
+    void cancelPrewarm(const QString &tenantId);
+
 Q_SIGNALS:
     void callStarted(const QString &callId, const QString &tenantId);
     void callStateChanged(const QString &callId, apex::CallState state);
     void transcript(const QString &callId, const apex::TranscriptLine &line);
     void turnCompleted(const QString &callId, const apex::TurnTrace &trace);
     void callEnded(const QString &callId);
+    void prewarmProgress(const QString &tenantId, int done, int total);
+    void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
 
 private:
     EngineConfig m_config;
     TenantRegistry m_tenants;
-    std::unique_ptr<SpeechSynthesizer> m_synthesizer;
-    std::unique_ptr<SpeechRecognizerFactory> m_recognizers;
-    std::unique_ptr<ResponderFactory> m_responders;
+    EngineProviders *m_providers = nullptr; // child; built in start()
     CallServices m_services;
     ApexServer *m_server = nullptr;
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
+    QHash<QString, class Prewarmer *> m_prewarmers;
     // Totals of the calls that have ended; live calls are added when asked.
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;

@@ -8,6 +8,7 @@
 #include "tts/embeddedsynthesizer.h"
 
 #include <QMetaObject>
+#include <QPointer>
 
 #include <algorithm>
 
@@ -44,6 +45,8 @@ bool EngineHost::start(QString *error)
     connect(m_engine, &Engine::callStateChanged, m_monitor, &CallMonitor::onStateChanged);
     connect(m_engine, &Engine::transcript, m_monitor, &CallMonitor::onTranscript);
     connect(m_engine, &Engine::turnCompleted, m_monitor, &CallMonitor::onTurnCompleted);
+    connect(m_engine, &Engine::prewarmProgress, this, &EngineHost::prewarmProgress);
+    connect(m_engine, &Engine::prewarmFinished, this, &EngineHost::prewarmFinished);
 
     m_thread.start();
     bool ok = false;
@@ -70,6 +73,32 @@ bool EngineHost::start(QString *error)
     m_listenAddress = (host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host)
                       + QLatin1Char(':') + QString::number(port);
     return true;
+}
+
+void EngineHost::prewarm(const QString &tenantId)
+{
+    if (m_engine)
+        QMetaObject::invokeMethod(m_engine, [engine = m_engine, tenantId] { engine->startPrewarm(tenantId); });
+}
+
+void EngineHost::cancelPrewarm(const QString &tenantId)
+{
+    if (m_engine)
+        QMetaObject::invokeMethod(m_engine, [engine = m_engine, tenantId] { engine->cancelPrewarm(tenantId); });
+}
+
+void EngineHost::fetchStats(std::function<void(const QJsonObject &)> done)
+{
+    if (!m_engine) {
+        done(QJsonObject());
+        return;
+    }
+    QPointer<EngineHost> self(this);
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, self, done] {
+        const QJsonObject stats = engine->stats();
+        if (self)
+            QMetaObject::invokeMethod(self, [done, stats] { done(stats); });
+    });
 }
 
 void EngineHost::stop()

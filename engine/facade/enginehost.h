@@ -2,10 +2,12 @@
 
 #include "tenancy/engineconfig.h"
 
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
 #include <QThread>
 
+#include <functional>
 #include <memory>
 
 namespace apex {
@@ -42,9 +44,17 @@ public:
     // Empty `questions`: two questions from the default tenant's FAQ.
     void placeDemoCall(const QStringList &questions = {});
 
+    // Pre-warm a tenant's TTS cache on demand, or stop one that runs.
+    void prewarm(const QString &tenantId);
+    void cancelPrewarm(const QString &tenantId);
+    // The engine's /stats, fetched from its thread; `done` runs on this thread.
+    void fetchStats(std::function<void(const QJsonObject &)> done);
+
 Q_SIGNALS:
     void demoCallFinished(const QString &summary, bool ok);
     void engineError(const QString &message);
+    void prewarmProgress(const QString &tenantId, int done, int total);
+    void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
 
 private:
     EngineConfig m_config;

@@ -204,6 +204,12 @@ void OpenAiResponder::ensureNetwork()
     m_network->setTransferTimeout(0);
 }
 
+void OpenAiResponder::prepareCall(const QString &callId, const QString &tenantId)
+{
+    bindLog(callId, tenantId);
+    warmUp();
+}
+
 void OpenAiResponder::warmUp()
 {
     ensureNetwork();

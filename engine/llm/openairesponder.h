@@ -40,6 +40,7 @@ public:
 
     // Opens the connection now, so the first respond() does not pay for it.
     void warmUp();
+    void prepareCall(const QString &callId, const QString &tenantId) override;
     // Every log line of this responder carries the call id and tenant.
     void bindLog(const QString &callId, const QString &tenantId);
 

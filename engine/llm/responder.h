@@ -33,6 +33,14 @@ public:
     using QObject::QObject;
     ~Responder() override = default;
 
+    // The call has started: open connections now so the first reply does not
+    // pay for them (a TLS handshake to a cloud LLM is tens of milliseconds).
+    // The ids go on the responder's log lines.
+    virtual void prepareCall(const QString &callId, const QString &tenantId)
+    {
+        Q_UNUSED(callId);
+        Q_UNUSED(tenantId);
+    }
     virtual void respond(const ResponderRequest &request) = 0;
     // Barge-in or hang-up: no further signal for the current request.
     virtual void cancel() = 0;

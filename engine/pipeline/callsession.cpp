@@ -109,6 +109,7 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     connect(m_responder.get(), &Responder::textDelta, this, &CallSession::onResponderText);
     connect(m_responder.get(), &Responder::finished, this, &CallSession::onResponderFinished);
     connect(m_responder.get(), &Responder::failed, this, &CallSession::onResponderFailed);
+    m_responder->prepareCall(m_info.callId, m_tenant->id);
 
     m_speaker->setVoice(m_tenant->id, m_tenant->voice, m_tenant->language);
     Q_EMIT started(m_info.callId, m_tenant->id);

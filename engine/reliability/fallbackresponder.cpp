@@ -27,6 +27,12 @@ FallbackResponder::FallbackResponder(std::unique_ptr<Responder> primary, std::un
     connect(m_fallback.get(), &Responder::failed, this, &Responder::failed);
 }
 
+void FallbackResponder::prepareCall(const QString &callId, const QString &tenantId)
+{
+    m_primary->prepareCall(callId, tenantId);
+    m_fallback->prepareCall(callId, tenantId);
+}
+
 void FallbackResponder::respond(const ResponderRequest &request)
 {
     m_request = request;

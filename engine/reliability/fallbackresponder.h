@@ -15,6 +15,7 @@ class FallbackResponder : public Responder
 public:
     FallbackResponder(std::unique_ptr<Responder> primary, std::unique_ptr<Responder> fallback, QObject *parent = nullptr);
 
+    void prepareCall(const QString &callId, const QString &tenantId) override;
     void respond(const ResponderRequest &request) override;
     void cancel() override;
 

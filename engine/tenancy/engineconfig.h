@@ -20,6 +20,7 @@ struct EngineConfig
     QString defaultTenantId;    // empty: the first tenant
     QList<Tenant> tenants;
     ProviderConfig providers;
+    bool prewarmAtStart = true; // fill the TTS cache with every tenant's fixed phrases
     QString sourcePath;         // the file it came from, for messages
 };
 

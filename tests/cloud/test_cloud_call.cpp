@@ -1,0 +1,229 @@
+// A whole phone call through the production pipeline of the seed document,
+// Twilio -> Deepgram -> Groq -> Azure -> caller, with each cloud service replaced
+// by its protocol-faithful fake on 127.0.0.1 and the engine running as it does
+// in production (its own thread, the real Twilio leg, the simulated caller
+// speaking flite audio over a real WebSocket).
+
+#include "fakeazure.h"
+#include "fakedeepgram.h"
+#include "fakegroq.h"
+
+#include "facade/enginehost.h"
+#include "simulation/simulatedcaller.h"
+#include "tenancy/engineconfig.h"
+#include "tts/embeddedsynthesizer.h"
+
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace apex;
+using namespace apex::test;
+
+namespace {
+
+QByteArray speech(const QString &text)
+{
+    return EmbeddedSynthesizer::synthesizeBlocking(SynthesisRequest{text, QStringLiteral("rms"), QStringLiteral("en")});
+}
+
+QString lastUserMessage(const FakeGroqRequest &request)
+{
+    const QJsonArray messages = request.messages();
+    for (qsizetype i = messages.size() - 1; i >= 0; --i)
+        if (messages.at(i).toObject().value(QStringLiteral("role")).toString() == QLatin1String("user"))
+            return messages.at(i).toObject().value(QStringLiteral("content")).toString();
+    return {};
+}
+
+} // namespace
+
+class TestCloudCall : public QObject
+{
+    Q_OBJECT
+
+private:
+    FakeDeepgram m_deepgram;
+    FakeGroq m_groq;
+    FakeAzure m_azure;
+    std::unique_ptr<EngineHost> m_host;
+    EngineConfig m_config;
+
+    CallReport runCall(const QString &tenant, const QList<QByteArray> &utterances, int bargeInAfterMs = 0)
+    {
+        SimulatedCallerOptions options;
+        options.port = m_host->port();
+        options.tenant = tenant;
+        options.utterances = utterances;
+        options.bargeInAfterMs = bargeInAfterMs;
+        SimulatedCaller caller(options);
+        QSignalSpy finished(&caller, &SimulatedCaller::finished);
+        caller.start();
+        if (!finished.wait(90000))
+            return CallReport{};
+        return finished.first().first().value<CallReport>();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_deepgram.listen());
+        QVERIFY(m_groq.start());
+        QVERIFY(m_azure.listen());
+
+        ConfigError error;
+        auto config = EngineConfigLoader::loadFile(QStringLiteral(APEX_RESOURCES_DIR "/config/apex.json"), &error);
+        QVERIFY2(config, qPrintable(error.message));
+        m_config = *config;
+        m_config.listen = QStringLiteral("127.0.0.1:0");
+        m_config.prewarmAtStart = false; // every Azure request below comes from a call
+        ProviderConfig &p = m_config.providers;
+        p.deepgramApiKey = QStringLiteral("test-key");
+        p.deepgramUrl = m_deepgram.url().toString();
+        p.llmApiKey = QStringLiteral("gsk_test_0123456789abcdef");
+        p.llmBaseUrl = m_groq.baseUrl();
+        p.azureSpeechKey = QStringLiteral("test-key");
+        p.azureTtsUrl = m_azure.url().toString();
+
+        Tenant hindi;
+        hindi.id = QStringLiteral("sunrise-hi");
+        hindi.name = QStringLiteral("सनराइज़ डेंटल क्लिनिक");
+        hindi.language = QStringLiteral("hi");
+        hindi.voice = QStringLiteral("hi-IN-SwaraNeural");
+        hindi.greeting = QStringLiteral("नमस्ते। मैं आपकी क्या मदद कर सकती हूँ?");
+        hindi.systemPrompt = QStringLiteral("आप सनराइज़ डेंटल क्लिनिक की रिसेप्शनिस्ट हैं।");
+        m_config.tenants << hindi;
+
+        m_host = std::make_unique<EngineHost>(m_config);
+        QString startError;
+        QVERIFY2(m_host->start(&startError), qPrintable(startError));
+    }
+
+    void cleanupTestCase() { m_host.reset(); }
+
+    void wholeCallThroughTheThreeProviders()
+    {
+        m_deepgram.addTranscript(QStringLiteral("what are your opening hours"));
+        m_deepgram.addTranscript(QStringLiteral("do you have parking"));
+        FakeGroq::Script script;
+        script.timeToFirstTokenMs = 50;
+        script.tokensPerSecond = 400;
+        script.replyFor = [](const FakeGroqRequest &request) {
+            return lastUserMessage(request).contains(QStringLiteral("parking"))
+                       ? QStringLiteral("Yes, there is free parking. It is behind the building.")
+                       : QStringLiteral("We are open Monday to Saturday. We open at nine.");
+        };
+        m_groq.setScript(script);
+        const int azureBefore = m_azure.requestCount();
+
+        const CallReport report = runCall(QStringLiteral("demo"), {speech(QStringLiteral("What are your opening hours?")),
+                                                                   speech(QStringLiteral("Do you have parking?"))});
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+        QCOMPARE(report.turns.size(), 2);
+        for (const auto &turn : report.turns)
+            QVERIFY(turn.latencyMs > 0 && turn.agentFrames > 0);
+        QCOMPARE(report.malformedFrames, 0);
+
+        // Deepgram: one socket, the documented query, the Token header, Twilio's mu-law as is.
+        const auto &dg = m_deepgram.connections().last();
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("model")), QStringLiteral("nova-2"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("language")), QStringLiteral("en"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("encoding")), QStringLiteral("mulaw"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("sample_rate")), QStringLiteral("8000"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("endpointing")), QStringLiteral("250"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("interim_results")), QStringLiteral("true"));
+        QCOMPARE(dg.query.queryItemValue(QStringLiteral("vad_events")), QStringLiteral("true"));
+        QCOMPARE(dg.headers.value("authorization"), QByteArray("Token test-key"));
+        QVERIFY(dg.audio.size() > 8000); // seconds of caller audio, forwarded
+
+        // Groq: the tenant's prompt, the history so far, the utterance; bearer auth; streaming.
+        QVERIFY(m_groq.requests().size() >= 2);
+        const FakeGroqRequest &second = m_groq.requests().last();
+        QCOMPARE(second.header("authorization"), QByteArray("Bearer gsk_test_0123456789abcdef"));
+        QVERIFY(second.stream());
+        QCOMPARE(second.model(), QStringLiteral("openai/gpt-oss-120b"));
+        const QJsonArray messages = second.messages();
+        QCOMPARE(messages.first().toObject().value(QStringLiteral("role")).toString(), QStringLiteral("system"));
+        QCOMPARE(messages.first().toObject().value(QStringLiteral("content")).toString(), m_config.tenants.first().systemPrompt);
+        // system, greeting, question 1, answer 1, question 2
+        QCOMPARE(messages.size(), 5);
+        QCOMPARE(lastUserMessage(second), QStringLiteral("do you have parking"));
+
+        // Azure: one request per sentence, in the tenant's fallback English voice, valid SSML.
+        QStringList spoken;
+        for (int i = azureBefore; i < m_azure.requestCount(); ++i) {
+            const auto &request = m_azure.requests().at(i);
+            QVERIFY2(request.ssmlValid, qPrintable(request.ssmlError));
+            QCOMPARE(request.voice, QStringLiteral("en-US-JennyNeural"));
+            QCOMPARE(request.outputFormat, QStringLiteral("raw-8khz-8bit-mono-mulaw"));
+            QCOMPARE(request.header("ocp-apim-subscription-key"), QByteArray("test-key"));
+            spoken << request.text;
+        }
+        QVERIFY2(spoken.contains(QStringLiteral("We are open Monday to Saturday.")), qPrintable(spoken.join(u'|')));
+        QVERIFY(spoken.contains(QStringLiteral("It is behind the building.")));
+        QVERIFY(report.agentAudio.size() > 8000 * 3);
+    }
+
+    void hindiCall()
+    {
+        m_deepgram.addTranscript(QStringLiteral("क्या आप शनिवार को खुले हैं"));
+        FakeGroq::Script script;
+        script.reply = QStringLiteral("जी हाँ। हम सोमवार से शनिवार तक खुले हैं।");
+        m_groq.setScript(script);
+        const int azureBefore = m_azure.requestCount();
+
+        const CallReport report = runCall(QStringLiteral("sunrise-hi"), {speech(QStringLiteral("Are you open on Saturday?"))});
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+
+        QCOMPARE(m_deepgram.connections().last().query.queryItemValue(QStringLiteral("language")), QStringLiteral("hi"));
+        QStringList spoken;
+        for (int i = azureBefore; i < m_azure.requestCount(); ++i) {
+            const auto &request = m_azure.requests().at(i);
+            QCOMPARE(request.voice, QStringLiteral("hi-IN-SwaraNeural"));
+            QCOMPARE(request.speakLang, QStringLiteral("hi-IN"));
+            spoken << request.text;
+        }
+        // The greeting and the reply, each cut at the danda.
+        QCOMPARE(spoken, QStringList({QStringLiteral("नमस्ते।"), QStringLiteral("मैं आपकी क्या मदद कर सकती हूँ?"),
+                                      QStringLiteral("जी हाँ।"), QStringLiteral("हम सोमवार से शनिवार तक खुले हैं।")}));
+    }
+
+    void bargeInDuringAStreamingAzureResponse()
+    {
+        // Azure streams the reply slowly, about as fast as it plays: the caller
+        // talks over it while the HTTP response is still arriving.
+        FakeAzure::Options slow = m_azure.options();
+        slow.chunkBytes = 800;
+        slow.chunkIntervalMs = 100;
+        m_azure.setOptions(slow);
+        m_deepgram.addTranscript(QStringLiteral("tell me everything about your clinic"));
+        m_deepgram.addTranscript(QStringLiteral("do you have parking"));
+        FakeGroq::Script script;
+        script.replyFor = [](const FakeGroqRequest &request) {
+            return lastUserMessage(request).contains(QStringLiteral("parking"))
+                       ? QStringLiteral("Yes, there is free parking.")
+                       : QStringLiteral("Sunrise Dental Clinic has served this town for twenty years and our team of "
+                                        "dentists treats adults and children six days a week.");
+        };
+        m_groq.setScript(script);
+        const int azureBefore = m_azure.requestCount();
+
+        const CallReport report = runCall(QStringLiteral("demo"), {speech(QStringLiteral("Tell me everything about your clinic.")),
+                                                                   speech(QStringLiteral("Do you have parking?"))},
+                                          1000);
+        m_azure.setOptions(FakeAzure::Options{});
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+        QVERIFY(report.clearsReceived >= 1);
+        QVERIFY(report.turns.first().bargedIn);
+        QVERIFY(report.turns.first().clearReceived);
+        // The long answer's synthesis was abandoned mid-body, not played to its end.
+        bool abandoned = false;
+        for (int i = azureBefore; i < m_azure.requestCount(); ++i)
+            abandoned = abandoned || (m_azure.requests().at(i).text.startsWith(QStringLiteral("Sunrise Dental Clinic has served"))
+                                      && !m_azure.requests().at(i).complete);
+        QVERIFY(abandoned);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCloudCall)
+#include "test_cloud_call.moc"
