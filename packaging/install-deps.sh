@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-httpserver-dev
   qt6-multimedia-dev libqt6svg6 qt6-qpa-plugins
-  libhiredis-dev libspdlog-dev libfmt-dev libsoxr-dev libmpg123-dev
+  libhiredis-dev libspdlog-dev libfmt-dev libsoxr-dev libmpg123-dev libmp3lame-dev
   flite1-dev libespeak-ng-dev espeak-ng-data
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   redis-server xvfb xauth

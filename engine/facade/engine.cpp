@@ -144,6 +144,29 @@ QByteArray Engine::metrics() const
     simple("apex_process_cpu_seconds_total", "counter", "CPU time of the engine process.", "cpuSeconds");
     simple("apex_process_resident_bytes", "gauge", "Resident memory of the engine process.", "residentBytes");
 
+    const QString redis = s.value(QStringLiteral("redis")).toString();
+    out.family(QStringLiteral("apex_redis_up"), "gauge", QStringLiteral("1 when the Redis connection is up; absent without REDIS_URL."));
+    if (redis != QLatin1String("off"))
+        out.sample(QStringLiteral("apex_redis_up"), redis == QLatin1String("connected") ? 1 : 0);
+
+    const QJsonObject tenants = s.value(QStringLiteral("ttsCache")).toObject().value(QStringLiteral("tenants")).toObject();
+    out.family(QStringLiteral("apex_tts_cache_lookups_total"), "counter", QStringLiteral("TTS cache lookups by tenant and result."));
+    for (auto it = tenants.begin(); it != tenants.end(); ++it) {
+        const QJsonObject t = it.value().toObject();
+        for (const char *result : {"memoryHits", "redisHits", "misses"})
+            out.sample(QStringLiteral("apex_tts_cache_lookups_total"), t.value(QLatin1String(result)).toDouble(),
+                       {{QStringLiteral("tenant"), it.key()}, {QStringLiteral("result"), QLatin1String(result)}});
+    }
+    const QJsonObject llm = s.value(QStringLiteral("llm")).toObject();
+    out.family(QStringLiteral("apex_llm_rate_limited_total"), "counter", QStringLiteral("LLM responses that were HTTP 429."));
+    out.sample(QStringLiteral("apex_llm_rate_limited_total"), llm.value(QStringLiteral("rateLimited")).toDouble());
+    const QJsonObject limit = llm.value(QStringLiteral("lastRateLimit")).toObject();
+    if (!limit.isEmpty()) {
+        out.family(QStringLiteral("apex_llm_ratelimit_remaining"), "gauge", QStringLiteral("The provider's x-ratelimit-remaining-* on its last response."));
+        out.sample(QStringLiteral("apex_llm_ratelimit_remaining"), limit.value(QStringLiteral("remainingRequests")).toDouble(), {{QStringLiteral("kind"), QStringLiteral("requests")}});
+        out.sample(QStringLiteral("apex_llm_ratelimit_remaining"), limit.value(QStringLiteral("remainingTokens")).toDouble(), {{QStringLiteral("kind"), QStringLiteral("tokens")}});
+    }
+
     out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
                QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
     for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {

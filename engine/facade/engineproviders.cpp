@@ -85,6 +85,16 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
     QHash<QString, ResponderFactory *> llm{{QStringLiteral("faq"), faq}};
     if (p.hasLlm()) {
         auto *groq = own<OpenAiResponderFactory>(m_owned, openAiSettingsFrom(p));
+        // Runs on the responders' thread, which is this engine thread.
+        groq->setRateLimitObserver([this](const RateLimitInfo &info) {
+            if (info.isRateLimited())
+                ++m_rateLimited;
+            m_lastRateLimit = QJsonObject{{QStringLiteral("limitRequests"), double(info.limitRequests)},
+                                          {QStringLiteral("remainingRequests"), double(info.remainingRequests)},
+                                          {QStringLiteral("limitTokens"), double(info.limitTokens)},
+                                          {QStringLiteral("remainingTokens"), double(info.remainingTokens)},
+                                          {QStringLiteral("retryAfterSeconds"), info.retryAfterSeconds}};
+        });
         llm.insert(QStringLiteral("groq"), own<FallbackResponderFactory>(m_owned, groq, faq));
     }
     m_responders = own<RoutingResponderFactory>(m_owned, p, llm);
@@ -154,6 +164,8 @@ QJsonObject EngineProviders::stats() const
         }
     }
     out.insert(QStringLiteral("redis"), redis);
+    out.insert(QStringLiteral("llm"), QJsonObject{{QStringLiteral("rateLimited"), double(m_rateLimited)},
+                                                  {QStringLiteral("lastRateLimit"), m_lastRateLimit}});
     return out;
 }
 

@@ -54,6 +54,10 @@ private:
     ResponderFactory *m_responders = nullptr;
     SpeechSynthesizer *m_synthesizer = nullptr;
     QHash<QString, CachingSynthesizer *> m_cachingByProvider;
+    // The LLM provider's rate-limit signal (x-ratelimit-*, 429s): for /metrics
+    // now, for the AIMD limiter later.
+    QJsonObject m_lastRateLimit;
+    quint64 m_rateLimited = 0;
 };
 
 } // namespace apex

@@ -47,6 +47,10 @@ public:
     const OpenAiSettings &settings() const { return m_settings; }
     // The last request's timings and usage; final once finished or failed was emitted.
     const LlmTurnStats &lastStats() const { return m_stats; }
+    ResponderUsage lastUsage() const override
+    {
+        return ResponderUsage{m_stats.promptTokens, m_stats.completionTokens, m_stats.tokensPerSecond};
+    }
     LlmFailure lastFailure() const { return m_lastFailure; }
 
     // The chat completions body for a request (protocols.md §4).

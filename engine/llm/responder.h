@@ -23,6 +23,15 @@ struct ResponderRequest
     QString utterance;
 };
 
+// What the last reply cost, where the responder knows it (an LLM does, the FAQ
+// responder does not: -1).
+struct ResponderUsage
+{
+    int promptTokens = -1;
+    int completionTokens = -1;
+    double tokensPerSecond = -1;
+};
+
 // Produces the agent's reply to one utterance as a stream of text pieces. One
 // per call, living on the call's thread; respond() again only after finished,
 // failed or cancel().
@@ -42,6 +51,8 @@ public:
         Q_UNUSED(tenantId);
     }
     virtual void respond(const ResponderRequest &request) = 0;
+    // Valid after finished().
+    virtual ResponderUsage lastUsage() const { return {}; }
     // Barge-in or hang-up: no further signal for the current request.
     virtual void cancel() = 0;
 

@@ -52,10 +52,16 @@ QJsonObject TurnTrace::toJson() const
         if (has(stage))
             stages.insert(QLatin1String(turnStageName(stage)), nsToMs(at(stage) - origin));
     }
-    return QJsonObject{{QStringLiteral("turn"), m_turnIndex},
-                       {QStringLiteral("utterance"), utterance},
-                       {QStringLiteral("reply"), reply},
-                       {QStringLiteral("stagesMs"), stages}};
+    QJsonObject out{{QStringLiteral("turn"), m_turnIndex},
+                    {QStringLiteral("utterance"), utterance},
+                    {QStringLiteral("reply"), reply},
+                    {QStringLiteral("stagesMs"), stages}};
+    if (completionTokens >= 0) {
+        out.insert(QStringLiteral("promptTokens"), promptTokens);
+        out.insert(QStringLiteral("completionTokens"), completionTokens);
+        out.insert(QStringLiteral("tokensPerSecond"), tokensPerSecond);
+    }
+    return out;
 }
 
 } // namespace apex

@@ -44,6 +44,10 @@ public:
 
     QString utterance;
     QString reply;
+    // From the responder, where it knows them (an LLM); -1 otherwise.
+    int promptTokens = -1;
+    int completionTokens = -1;
+    double tokensPerSecond = -1;
 
     QJsonObject toJson() const; // stages as ms relative to EndOfSpeech (or the first stamp)
 

@@ -235,6 +235,10 @@ void CallSession::onResponderFinished()
         speak(sentence);
     const QString reply = m_reply.simplified();
     m_turn->reply = reply;
+    const ResponderUsage usage = m_responder->lastUsage();
+    m_turn->promptTokens = usage.promptTokens;
+    m_turn->completionTokens = usage.completionTokens;
+    m_turn->tokensPerSecond = usage.tokensPerSecond;
     emitLine(TranscriptLine::Speaker::Agent, reply, true);
     appendHistory(ConversationTurn::Role::Agent, reply);
     m_speaker->endReply(QStringLiteral("turn-%1").arg(m_turn->turnIndex()));

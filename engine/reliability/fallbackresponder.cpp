@@ -22,6 +22,7 @@ FallbackResponder::FallbackResponder(std::unique_ptr<Responder> primary, std::un
             return;
         }
         log::get("llm")->warn("call=- tenant=- responder failed before its first word ({}); answering from the fallback", reason);
+        m_usedFallback = true;
         m_fallback->respond(m_request);
     });
     connect(m_fallback.get(), &Responder::failed, this, &Responder::failed);
@@ -37,6 +38,7 @@ void FallbackResponder::respond(const ResponderRequest &request)
 {
     m_request = request;
     m_textSeen = false;
+    m_usedFallback = false;
     m_primary->respond(request);
 }
 

@@ -18,12 +18,14 @@ public:
     void prepareCall(const QString &callId, const QString &tenantId) override;
     void respond(const ResponderRequest &request) override;
     void cancel() override;
+    ResponderUsage lastUsage() const override { return m_usedFallback ? m_fallback->lastUsage() : m_primary->lastUsage(); }
 
 private:
     std::unique_ptr<Responder> m_primary;
     std::unique_ptr<Responder> m_fallback;
     ResponderRequest m_request;
     bool m_textSeen = false;
+    bool m_usedFallback = false;
 };
 
 class FallbackResponderFactory : public ResponderFactory

@@ -1,5 +1,7 @@
 #include "tts/azuresynthesizer.h"
 
+#include <QHash>
+
 #include "observability/logging.h"
 #include "tts/azureaudiodecoder.h"
 #include "tts/azuresynthesisjob.h"
@@ -72,7 +74,17 @@ QString AzureSynthesizer::voiceLocale(const QString &voice)
 QString AzureSynthesizer::resolveVoice(const SynthesisRequest &request, const AzureSettings &settings)
 {
     const QString voice = request.voice.trimmed();
-    return isAzureVoiceName(voice) ? voice : settings.defaultVoice.trimmed();
+    if (isAzureVoiceName(voice))
+        return voice;
+    // A tenant voice meant for flite/espeak-ng ("slt"): a neural voice of the
+    // tenant's language rather than an English one reading Hindi.
+    static const QHash<QString, QString> byLanguage{
+        {QStringLiteral("hi"), QStringLiteral("hi-IN-SwaraNeural")},
+        {QStringLiteral("en-in"), QStringLiteral("en-IN-NeerjaNeural")},
+    };
+    const QString language = request.language.trimmed().toLower();
+    const QString forLanguage = byLanguage.value(language, byLanguage.value(language.section(QLatin1Char('-'), 0, 0)));
+    return forLanguage.isEmpty() ? settings.defaultVoice.trimmed() : forLanguage;
 }
 
 QByteArray AzureSynthesizer::ssmlFor(const SynthesisRequest &request, const AzureSettings &settings)

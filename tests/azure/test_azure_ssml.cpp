@@ -223,6 +223,12 @@ void TestAzureSsml::resolveVoice()
     s.defaultVoice = QStringLiteral("en-IN-NeerjaNeural");
     r.voice.clear();
     QCOMPARE(AzureSynthesizer::resolveVoice(r, s), QStringLiteral("en-IN-NeerjaNeural"));
+    // A flite voice on a Hindi tenant: a Hindi neural voice, not the English default.
+    r.voice = QStringLiteral("slt");
+    r.language = QStringLiteral("hi");
+    QCOMPARE(AzureSynthesizer::resolveVoice(r, s), QStringLiteral("hi-IN-SwaraNeural"));
+    r.language = QStringLiteral("hi-IN");
+    QCOMPARE(AzureSynthesizer::resolveVoice(r, s), QStringLiteral("hi-IN-SwaraNeural"));
 }
 
 void TestAzureSsml::ssmlForHindiAndEnglish()
@@ -246,11 +252,11 @@ void TestAzureSsml::ssmlForHindiAndEnglish()
 
     // A default voice of an odd shape (from a config file) is still only an attribute.
     s.defaultVoice = QStringLiteral("custom\"voice");
-    r.language = QStringLiteral("hi-IN");
+    r.language = QStringLiteral("fr-FR");
     p = parse(AzureSynthesizer::ssmlFor(r, s));
     QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
     QCOMPARE(p.voice, QStringLiteral("custom\"voice"));
-    QCOMPARE(p.speakLang, QStringLiteral("hi-IN"));
+    QCOMPARE(p.speakLang, QStringLiteral("fr-FR"));
 }
 
 void TestAzureSsml::httpRequestHeaders()
