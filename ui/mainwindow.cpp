@@ -2,6 +2,7 @@
 
 #include "ui/callsview.h"
 #include "ui/democallaction.h"
+#include "ui/enginestatusview.h"
 #include "ui/transcriptview.h"
 #include "ui/turnlatencyview.h"
 
@@ -33,6 +34,7 @@ MainWindow::MainWindow(CallMonitor *monitor, EngineHost *host, QWidget *parent)
     setCentralWidget(m_transcript);
     QDockWidget *callsDock = addDock(m_calls, tr("Calls"), Qt::LeftDockWidgetArea);
     QDockWidget *turnLatencyDock = addDock(m_turnLatency, tr("Turn latency"), Qt::BottomDockWidgetArea);
+    addDock(new EngineStatusView(host), tr("Engine status"), Qt::RightDockWidgetArea);
 
     connect(m_calls, &CallsView::callSelected, m_transcript, &TranscriptView::setCallId);
     connect(m_calls, &CallsView::callSelected, m_turnLatency, &TurnLatencyView::setCallId);

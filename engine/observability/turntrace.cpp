@@ -16,6 +16,7 @@ const char *turnStageName(TurnStage stage)
     case TurnStage::FirstToken: return "first_token";
     case TurnStage::FirstSentence: return "first_sentence";
     case TurnStage::TtsStart: return "tts_start";
+    case TurnStage::TtsFirstAudio: return "tts_first_audio";
     case TurnStage::FirstFrameOut: return "first_frame_out";
     case TurnStage::BargeIn: return "barge_in";
     }

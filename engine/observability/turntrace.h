@@ -19,6 +19,7 @@ enum class TurnStage : int {
     FirstToken,     // first spoken token back
     FirstSentence,  // first complete sentence cut by the splitter
     TtsStart,       // first sentence handed to TTS
+    TtsFirstAudio,  // its first audio came back (cache hit or synthesis)
     FirstFrameOut,  // first 20 ms frame of the reply sent to the caller
     BargeIn,        // caller talked over the reply
 };

@@ -46,6 +46,10 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
         if (m_state == CallState::Thinking)
             setState(CallState::Speaking);
     });
+    connect(m_speaker, &Speaker::firstAudio, this, [this](std::int64_t ns) {
+        if (m_turn)
+            m_turn->stamp(TurnStage::TtsFirstAudio, ns);
+    });
     connect(m_speaker, &Speaker::synthesisStarted, this, [this] {
         if (m_turn)
             m_turn->stampNow(TurnStage::TtsStart);
@@ -283,10 +287,14 @@ void CallSession::finishTurn()
     TurnTrace trace = *m_turn;
     m_turn.reset();
     m_traces.append(trace);
-    m_log.info("turn {}: end of speech→endpointed {:.1f} ms, →stt final {:.1f} ms, →first token {:.1f} ms, →first frame {:.1f} ms{}",
+    m_log.info("turn {}: end of speech→endpointed {:.1f} ms, →stt final {:.1f} ms, →responder start {:.1f} ms, "
+               "→first token {:.1f} ms, →tts start {:.1f} ms, →tts audio {:.1f} ms, →first frame {:.1f} ms{}",
                trace.turnIndex(), trace.msBetween(TurnStage::EndOfSpeech, TurnStage::Endpointed),
                trace.msBetween(TurnStage::EndOfSpeech, TurnStage::SttFinal),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::ResponderStart),
                trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstToken),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::TtsStart),
+               trace.msBetween(TurnStage::EndOfSpeech, TurnStage::TtsFirstAudio),
                trace.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstFrameOut),
                trace.has(TurnStage::BargeIn) ? " (barged in)" : "");
     Q_EMIT turnCompleted(trace);

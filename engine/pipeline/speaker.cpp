@@ -35,12 +35,14 @@ void Speaker::setVoice(const QString &tenantId, const QString &voice, const QStr
 
 void Speaker::say(const QString &sentence)
 {
+    Sentence s;
+    s.text = sentence;
     if (!m_replyOpen) {
         m_replyOpen = true;
         m_firstFrameOfReply = true;
+        m_firstAudioOfReply = true;
+        s.opensReply = true;
     }
-    Sentence s;
-    s.text = sentence;
     SynthesisJob *job = m_synthesizer->synthesize(SynthesisRequest{sentence, m_voice, m_language, m_tenantId}, this);
     s.job = job;
     connect(job, &SynthesisJob::audio, this, [this, job](const QByteArray &mulaw) { onAudio(job, mulaw); });
@@ -92,6 +94,10 @@ void Speaker::onAudio(SynthesisJob *job, const QByteArray &mulaw)
     if (!s)
         return; // an interrupted epoch's audio
     s->audio.append(mulaw);
+    if (s->opensReply && m_firstAudioOfReply && !mulaw.isEmpty()) {
+        m_firstAudioOfReply = false;
+        Q_EMIT firstAudio(monotonicNowNs());
+    }
     if (s == &m_queue.first() && !m_timer.isActive())
         pump();
 }

@@ -51,6 +51,7 @@ public:
 
 Q_SIGNALS:
     void synthesisStarted(const QString &sentence);
+    void firstAudio(std::int64_t monotonicNs);     // once per reply: TTS gave the first sentence's first bytes
     void firstFrameSent(std::int64_t monotonicNs); // once per reply
     void speakingChanged(bool speaking);
     void replyPlayed();
@@ -63,6 +64,7 @@ private:
         QPointer<SynthesisJob> job;
         QByteArray audio; // mu-law not yet sent
         bool complete = false;
+        bool opensReply = false; // the reply's first sentence: its audio is what the caller waits for
     };
 
     void onAudio(SynthesisJob *job, const QByteArray &mulaw);
@@ -84,6 +86,7 @@ private:
     bool m_replyOpen = false;
     QString m_pendingMark;
     bool m_firstFrameOfReply = true;
+    bool m_firstAudioOfReply = true;
     bool m_speaking = false;
     std::uint64_t m_framesSent = 0;
     std::uint64_t m_lateFrames = 0;

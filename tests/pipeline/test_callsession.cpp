@@ -112,7 +112,7 @@ private Q_SLOTS:
         // Latency counts from when the caller stopped, endpointing silence before the endpointer spoke.
         QCOMPARE(trace.at(TurnStage::Endpointed) - trace.at(TurnStage::EndOfSpeech), std::int64_t(250'000'000));
         for (auto stage : {TurnStage::EndOfSpeech, TurnStage::Endpointed, TurnStage::SttFinal, TurnStage::ResponderStart, TurnStage::FirstToken,
-                           TurnStage::FirstSentence, TurnStage::TtsStart, TurnStage::FirstFrameOut})
+                           TurnStage::FirstSentence, TurnStage::TtsStart, TurnStage::TtsFirstAudio, TurnStage::FirstFrameOut})
             QVERIFY2(trace.has(stage), turnStageName(stage));
         QVERIFY(!trace.has(TurnStage::BargeIn));
         QVERIFY(trace.at(TurnStage::FirstFrameOut) >= trace.at(TurnStage::TtsStart));
