@@ -688,6 +688,8 @@ OpenAiSettings OpenAiResponderFactory::settingsFor(const Tenant &tenant) const
             s.reasoningEffort = OpenAiSettings::defaultReasoningEffortFor(tenant.llmModel);
         s.model = tenant.llmModel;
     }
+    if (tenant.llmFirstTokenDeadlineMs > 0)
+        s.firstTokenDeadlineMs = tenant.llmFirstTokenDeadlineMs;
     return s;
 }
 

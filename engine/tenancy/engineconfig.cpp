@@ -99,6 +99,7 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
     t.llmProvider = stringField(o, "llm");
     t.ttsProvider = stringField(o, "tts");
     t.llmModel = stringField(o, "llmModel");
+    t.llmFirstTokenDeadlineMs = o.value(QLatin1String("llmFirstTokenDeadlineMs")).toInt(0);
     t.ttsCacheTtlSeconds = o.value(QLatin1String("ttsCacheTtlSeconds")).toInt(t.ttsCacheTtlSeconds);
     static const QStringList stt{QString(), QStringLiteral("auto"), QStringLiteral("deepgram"), QStringLiteral("pocketsphinx")};
     static const QStringList llm{QString(), QStringLiteral("auto"), QStringLiteral("groq"), QStringLiteral("faq")};

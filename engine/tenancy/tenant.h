@@ -35,6 +35,7 @@ struct Tenant
     QString llmProvider;   // auto | groq (any OpenAI-compatible server) | faq
     QString ttsProvider;   // auto | azure | embedded
     QString llmModel;      // overrides LLM_MODEL for this tenant
+    int llmFirstTokenDeadlineMs = 0; // > 0: give up on the LLM (and answer from the fallback) after this
     int ttsCacheTtlSeconds = 86400;
 };
 

@@ -581,6 +581,10 @@ private Q_SLOTS:
         QCOMPARE(forTenant.model, tenant.llmModel);
         QVERIFY2(forTenant.reasoningEffort.isEmpty(), "no reasoning_effort for a model that does not reason");
         QCOMPARE(factory.settingsFor(Tenant{}).model, QStringLiteral("openai/gpt-oss-120b"));
+        QCOMPARE(factory.settingsFor(Tenant{}).firstTokenDeadlineMs, base.firstTokenDeadlineMs);
+        Tenant impatient;
+        impatient.llmFirstTokenDeadlineMs = 1200;
+        QCOMPARE(factory.settingsFor(impatient).firstTokenDeadlineMs, 1200);
 
         std::unique_ptr<Responder> r = factory.create(tenant);
         Outcome o;
