@@ -21,9 +21,7 @@ class ApexServer;
 class EngineProviders;
 class CallLeg;
 class CallSession;
-class ResponderFactory;
-class SpeechRecognizerFactory;
-class SpeechSynthesizer;
+class Prewarmer;
 
 // The root of the engine: providers, the listening server and the live call
 // sessions. Lives on the engine thread (EngineHost puts it there); everything it
@@ -76,7 +74,7 @@ private:
     ApexServer *m_server = nullptr;
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
-    QHash<QString, class Prewarmer *> m_prewarmers;
+    QHash<QString, Prewarmer *> m_prewarmers;
     // Totals of the calls that have ended; live calls are added when asked.
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;
