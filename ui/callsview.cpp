@@ -2,6 +2,8 @@
 
 #include "facade/calllistmodel.h"
 
+#include "ui/readonlytable.h"
+
 #include <QHeaderView>
 #include <QItemSelectionModel>
 
@@ -13,13 +15,8 @@ CallsView::CallsView(CallMonitor *monitor, QWidget *parent)
 {
     setObjectName(QStringLiteral("callsView"));
     setModel(m_model);
-    setSelectionBehavior(QAbstractItemView::SelectRows);
-    setSelectionMode(QAbstractItemView::SingleSelection);
-    setEditTriggers(QAbstractItemView::NoEditTriggers);
-    setAlternatingRowColors(true);
-    setWordWrap(false);
+    setUpReadOnlyTable(this);
     verticalHeader()->hide();
-    horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     horizontalHeader()->setSectionResizeMode(CallListModel::CallColumn, QHeaderView::Stretch);
 
     // Queued: a burst of new calls (attaching to a busy engine) ends with the

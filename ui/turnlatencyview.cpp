@@ -2,6 +2,8 @@
 
 #include "facade/turnlatencymodel.h"
 
+#include "ui/readonlytable.h"
+
 #include <QHeaderView>
 
 namespace apex {
@@ -12,12 +14,7 @@ TurnLatencyView::TurnLatencyView(CallMonitor *monitor, QWidget *parent)
 {
     setObjectName(QStringLiteral("turnLatencyView"));
     setModel(m_model);
-    setSelectionBehavior(QAbstractItemView::SelectRows);
-    setSelectionMode(QAbstractItemView::SingleSelection);
-    setEditTriggers(QAbstractItemView::NoEditTriggers);
-    setAlternatingRowColors(true);
-    setWordWrap(false);
-    horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    setUpReadOnlyTable(this);
     horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     horizontalHeader()->setMinimumSectionSize(60);
 

@@ -18,6 +18,8 @@
 #include <QTableView>
 #include <QTest>
 
+#include "calltestdata.h"
+
 using namespace apex;
 
 namespace {
@@ -26,27 +28,15 @@ using Speaker = TranscriptLine::Speaker;
 
 TranscriptLine line(Speaker speaker, const QString &text, bool isFinal = true, int turn = 0)
 {
-    TranscriptLine l;
-    l.speaker = speaker;
-    l.text = text;
-    l.isFinal = isFinal;
-    l.turnIndex = turn;
-    return l;
+    return test::transcriptLine(speaker, text, isFinal, turn);
 }
 
 TurnTrace turn(int index, const QString &utterance, double sttMs, double tokenMs, double frameMs)
 {
-    constexpr std::int64_t origin = 7'000'000'000;
-    TurnTrace trace(index);
-    trace.utterance = utterance;
-    trace.stamp(TurnStage::EndOfSpeech, origin);
-    trace.stamp(TurnStage::SttFinal, origin + std::int64_t(sttMs * 1e6));
-    trace.stamp(TurnStage::ResponderStart, origin + std::int64_t((sttMs + 1) * 1e6));
-    trace.stamp(TurnStage::FirstToken, origin + std::int64_t(tokenMs * 1e6));
-    trace.stamp(TurnStage::FirstSentence, origin + std::int64_t((tokenMs + 60) * 1e6));
-    trace.stamp(TurnStage::TtsStart, origin + std::int64_t((tokenMs + 61) * 1e6));
-    trace.stamp(TurnStage::FirstFrameOut, origin + std::int64_t(frameMs * 1e6));
-    return trace;
+    return test::tracedTurn(index, utterance,
+                            {{TurnStage::SttFinal, sttMs}, {TurnStage::ResponderStart, sttMs + 1},
+                             {TurnStage::FirstToken, tokenMs}, {TurnStage::FirstSentence, tokenMs + 60},
+                             {TurnStage::TtsStart, tokenMs + 61}, {TurnStage::FirstFrameOut, frameMs}});
 }
 
 // Exposes the style the delegate gives a row, which is otherwise only painted.

@@ -10,6 +10,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include "calltestdata.h"
+
 using namespace apex;
 
 namespace {
@@ -18,25 +20,12 @@ using Speaker = TranscriptLine::Speaker;
 
 TranscriptLine line(Speaker speaker, const QString &text, bool isFinal = true, int turn = 0)
 {
-    TranscriptLine l;
-    l.speaker = speaker;
-    l.text = text;
-    l.isFinal = isFinal;
-    l.turnIndex = turn;
-    return l;
+    return test::transcriptLine(speaker, text, isFinal, turn);
 }
 
-// A turn whose stages are `msAfterEndOfSpeech` after the caller stopped; -1
-// leaves a stage out.
 TurnTrace turn(int index, const QString &utterance, std::initializer_list<std::pair<TurnStage, double>> stages)
 {
-    constexpr std::int64_t origin = 5'000'000'000;
-    TurnTrace trace(index);
-    trace.utterance = utterance;
-    trace.stamp(TurnStage::EndOfSpeech, origin);
-    for (const auto &[stage, ms] : stages)
-        trace.stamp(stage, origin + std::int64_t(ms * 1e6));
-    return trace;
+    return test::tracedTurn(index, utterance, stages);
 }
 
 QString cell(const QAbstractItemModel &model, int row, int column, int role = Qt::DisplayRole)
