@@ -10,6 +10,8 @@
 #include <QNetworkReply>
 #include <QPointer>
 #include <QTest>
+
+#include "audiomeasure.h"
 #include <QThread>
 
 #include <memory>
@@ -56,19 +58,7 @@ void collect(SynthesisJob *job, Collected &c, FakeAzure *fake = nullptr)
     });
 }
 
-// Loudest 20 ms frame (dBFS) and the share of frames at speech level.
-std::pair<double, double> loudness(const QByteArray &mulaw)
-{
-    const QVector<std::int16_t> pcm = audio::g711::decodeMulaw(mulaw);
-    double loudest = -100.0;
-    int loud = 0, frames = 0;
-    for (qsizetype i = 0; i + 160 <= pcm.size(); i += 160, ++frames) {
-        const double db = audio::VoiceActivityDetector::frameDbfs(std::span(pcm).subspan(i, 160));
-        loudest = std::max(loudest, db);
-        loud += db > -40.0;
-    }
-    return {loudest, frames ? double(loud) / frames : 0.0};
-}
+using apex::test::loudness;
 
 // u-law has two zeros (0xFF, 0x7F); PCM -> u-law gives 0xFF for both.
 QByteArray canonicalZero(QByteArray mulaw)

@@ -4,6 +4,8 @@
 
 #include <QSignalSpy>
 #include <QTest>
+
+#include "audiomeasure.h"
 #include <QThread>
 
 #include <memory>
@@ -43,19 +45,7 @@ double seconds(const QByteArray &mulaw)
     return double(mulaw.size()) / 8000.0;
 }
 
-// Loudest 20 ms frame and the share of frames that carry speech-level energy.
-std::pair<double, double> loudness(const QByteArray &mulaw)
-{
-    const QVector<std::int16_t> pcm = audio::g711::decodeMulaw(mulaw);
-    double loudest = -100.0;
-    int loud = 0, frames = 0;
-    for (qsizetype i = 0; i + 160 <= pcm.size(); i += 160, ++frames) {
-        const double db = audio::VoiceActivityDetector::frameDbfs(std::span(pcm).subspan(i, 160));
-        loudest = std::max(loudest, db);
-        loud += db > -40.0;
-    }
-    return {loudest, frames ? double(loud) / frames : 0.0};
-}
+using apex::test::loudness;
 
 // Jobs made and collected on another thread, as an engine thread would.
 class RemoteClient : public QObject
