@@ -1,6 +1,6 @@
 #include "ui/callsview.h"
 
-#include "facade/calllistmodel.h"
+#include "host/calllistmodel.h"
 
 #include "ui/readonlytable.h"
 

@@ -1,6 +1,6 @@
 #include "ui/democallaction.h"
 
-#include "facade/enginehost.h"
+#include "host/enginehost.h"
 
 namespace apex {
 

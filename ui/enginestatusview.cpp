@@ -1,6 +1,6 @@
 #include "ui/enginestatusview.h"
 
-#include "facade/enginehost.h"
+#include "host/enginehost.h"
 
 #include <QComboBox>
 #include <QFormLayout>

@@ -6,7 +6,7 @@
 #include "ui/transcriptview.h"
 #include "ui/turnlatencyview.h"
 
-#include "facade/enginehost.h"
+#include "host/enginehost.h"
 
 #include <QDockWidget>
 #include <QLabel>

@@ -1,6 +1,6 @@
 #include "ui/transcriptdelegate.h"
 
-#include "facade/transcriptmodel.h"
+#include "host/transcriptmodel.h"
 
 namespace apex {
 

@@ -2,7 +2,7 @@
 
 #include "ui/transcriptdelegate.h"
 
-#include "facade/transcriptmodel.h"
+#include "host/transcriptmodel.h"
 
 #include <QScrollBar>
 

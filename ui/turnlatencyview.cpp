@@ -1,6 +1,6 @@
 #include "ui/turnlatencyview.h"
 
-#include "facade/turnlatencymodel.h"
+#include "host/turnlatencymodel.h"
 
 #include "ui/readonlytable.h"
 

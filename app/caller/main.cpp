@@ -3,9 +3,9 @@
 
 #include "http/listenaddress.h"
 #include "observability/logging.h"
-#include "simulation/callaudio.h"
-#include "simulation/callbatch.h"
-#include "tts/embeddedsynthesizer.h"
+#include "democall/callaudio.h"
+#include "democall/callbatch.h"
+#include "tts/embedded/embeddedsynthesizer.h"
 
 #include "enginestatsprobe.h"
 

@@ -4,8 +4,8 @@
 
 #include "ui/mainwindow.h"
 
-#include "facade/enginehost.h"
-#include "facade/quitonsignals.h"
+#include "host/enginehost.h"
+#include "host/quitonsignals.h"
 #include "observability/logging.h"
 #include "tenancy/engineconfig.h"
 

@@ -1,8 +1,8 @@
 // apex-engine: the engine without a window, for servers and for the demo.
-#include "facade/callmonitor.h"
-#include "facade/calltext.h"
-#include "facade/enginehost.h"
-#include "facade/quitonsignals.h"
+#include "host/callmonitor.h"
+#include "host/calltext.h"
+#include "host/enginehost.h"
+#include "host/quitonsignals.h"
 #include "observability/logging.h"
 #include "tenancy/engineconfig.h"
 

@@ -3,8 +3,8 @@
 
 #include "audio/g711.h"
 #include "audio/vad.h"
-#include "tts/azuresynthesisjob.h"
-#include "tts/azuresynthesizer.h"
+#include "tts/azure/azuresynthesisjob.h"
+#include "tts/azure/azuresynthesizer.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>

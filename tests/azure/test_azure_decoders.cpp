@@ -1,8 +1,8 @@
 #include "lameencoder.h"
 
 #include "audio/g711.h"
-#include "tts/azureaudiodecoder.h"
-#include "tts/mp3streamdecoder.h"
+#include "tts/azure/azureaudiodecoder.h"
+#include "tts/azure/mp3streamdecoder.h"
 
 #include <QTest>
 #include <QtEndian>

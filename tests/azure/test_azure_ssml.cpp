@@ -1,6 +1,6 @@
-#include "tts/azuresettings.h"
-#include "tts/azuresynthesizer.h"
-#include "tts/ssml.h"
+#include "tts/azure/azuresettings.h"
+#include "tts/azure/azuresynthesizer.h"
+#include "tts/azure/ssml.h"
 
 #include <QTest>
 #include <QXmlStreamReader>

@@ -11,13 +11,13 @@
 
 #include "observability/clock.h"
 #include "observability/logging.h"
-#include "pipeline/prewarmer.h"
+#include "runtime/prewarmer.h"
 #include "pipeline/sentencesplitter.h"
 #include "store/redisclient.h"
 #include "tenancy/engineconfig.h"
-#include "tts/cachingsynthesizer.h"
-#include "tts/ttscache.h"
-#include "tts/ttscachejob.h"
+#include "ttscache/cachingsynthesizer.h"
+#include "ttscache/ttscache.h"
+#include "ttscache/ttscachejob.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -2,14 +2,14 @@
 #include "redisserver.h"
 #include "testsupport.h"
 
-#include "pipeline/prewarmer.h"
+#include "runtime/prewarmer.h"
 #include "pipeline/sentencesplitter.h"
 #include "store/redisclient.h"
 #include "tenancy/engineconfig.h"
-#include "tts/cachingsynthesizer.h"
-#include "tts/embeddedsynthesizer.h"
-#include "tts/ttscache.h"
-#include "tts/ttscachejob.h"
+#include "ttscache/cachingsynthesizer.h"
+#include "tts/embedded/embeddedsynthesizer.h"
+#include "ttscache/ttscache.h"
+#include "ttscache/ttscachejob.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>

@@ -8,10 +8,10 @@
 #include "fakedeepgram.h"
 #include "fakegroq.h"
 
-#include "facade/enginehost.h"
-#include "simulation/simulatedcaller.h"
+#include "host/enginehost.h"
+#include "democall/simulatedcaller.h"
 #include "tenancy/engineconfig.h"
-#include "tts/embeddedsynthesizer.h"
+#include "tts/embedded/embeddedsynthesizer.h"
 
 #include <QJsonArray>
 #include <QSignalSpy>

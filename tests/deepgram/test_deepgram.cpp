@@ -1,9 +1,9 @@
 #include "audio/g711.h"
 #include "fakedeepgram.h"
-#include "stt/deepgramrecognizer.h"
-#include "stt/deepgramrecognizerfactory.h"
+#include "stt/deepgram/deepgramrecognizer.h"
+#include "stt/deepgram/deepgramrecognizerfactory.h"
 #include "tenancy/tenant.h"
-#include "tts/embeddedsynthesizer.h"
+#include "tts/embedded/embeddedsynthesizer.h"
 
 #include <QSignalSpy>
 #include <QTest>

@@ -1,5 +1,5 @@
-#include "stt/deepgramsettings.h"
-#include "stt/deepgramturnassembler.h"
+#include "stt/deepgram/deepgramsettings.h"
+#include "stt/deepgram/deepgramturnassembler.h"
 #include "tenancy/tenant.h"
 
 #include <QTest>

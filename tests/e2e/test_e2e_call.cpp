@@ -4,7 +4,7 @@
 // back with pocketsphinx (a model built from the FAQ answers) and must contain
 // the expected answers' key words.
 
-#include "stt/pocketsphinxtranscriber.h"
+#include "stt/pocketsphinx/pocketsphinxtranscriber.h"
 #include "tenancy/engineconfig.h"
 #include "testsupport.h"
 

@@ -2,7 +2,7 @@
 
 #include "audio/g711.h"
 #include "audio/resampler.h"
-#include "tts/embeddedsynthesizer.h"
+#include "tts/embedded/embeddedsynthesizer.h"
 
 #include <QHostAddress>
 #include <QMutex>

@@ -138,7 +138,7 @@ void FakeGroq::onNewConnection()
             if (c->streaming) {
                 c->streaming = false;
                 ++m_clientAborts;
-                emit clientAborted();
+                Q_EMIT clientAborted();
             }
             socket->deleteLater();
         });
@@ -183,7 +183,7 @@ void FakeGroq::onReadyRead(Connection *c)
     c->requestSeen = true;
 
     m_requests.append(request);
-    emit requestReceived(int(m_requests.size() - 1));
+    Q_EMIT requestReceived(int(m_requests.size() - 1));
     respond(c, request);
 }
 

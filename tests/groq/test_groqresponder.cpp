@@ -1,7 +1,7 @@
 #include "fakegroq.h"
 #include "testsupport.h"
 
-#include "llm/openairesponder.h"
+#include "llm/openai/openairesponder.h"
 #include "observability/clock.h"
 #include "tenancy/providerconfig.h"
 #include "tenancy/tenant.h"

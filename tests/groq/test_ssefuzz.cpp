@@ -1,4 +1,4 @@
-#include "llm/sseparser.h"
+#include "llm/openai/sseparser.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>

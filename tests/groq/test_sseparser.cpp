@@ -1,5 +1,5 @@
-#include "llm/openaisettings.h"
-#include "llm/sseparser.h"
+#include "llm/openai/openaisettings.h"
+#include "llm/openai/sseparser.h"
 
 #include <QTest>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "http/apexserver.h"
-#include "simulation/simulatedcaller.h"
+#include "democall/simulatedcaller.h"
 #include "telephony/twiliomedialeg.h"
 
 #include <QElapsedTimer>

@@ -1,5 +1,5 @@
-#include "llm/faqindex.h"
-#include "llm/faqresponder.h"
+#include "llm/faq/faqindex.h"
+#include "llm/faq/faqresponder.h"
 #include "tenancy/tenant.h"
 
 #include <QSignalSpy>

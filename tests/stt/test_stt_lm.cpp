@@ -1,5 +1,5 @@
-#include "stt/pronunciationdictionary.h"
-#include "stt/tenantlanguagemodel.h"
+#include "stt/pocketsphinx/pronunciationdictionary.h"
+#include "stt/pocketsphinx/tenantlanguagemodel.h"
 #include "tenancy/tenant.h"
 
 #include <QHash>

@@ -1,9 +1,9 @@
 #include "audio/g711.h"
 #include "audio/resampler.h"
-#include "stt/pocketsphinxmodelpool.h"
-#include "stt/pocketsphinxrecognizer.h"
-#include "stt/pocketsphinxrecognizerfactory.h"
-#include "stt/pocketsphinxtranscriber.h"
+#include "stt/pocketsphinx/pocketsphinxmodelpool.h"
+#include "stt/pocketsphinx/pocketsphinxrecognizer.h"
+#include "stt/pocketsphinx/pocketsphinxrecognizerfactory.h"
+#include "stt/pocketsphinx/pocketsphinxtranscriber.h"
 #include "tenancy/tenant.h"
 
 #include <QElapsedTimer>

@@ -1,6 +1,6 @@
 #include "audio/g711.h"
 #include "audio/vad.h"
-#include "tts/embeddedsynthesizer.h"
+#include "tts/embedded/embeddedsynthesizer.h"
 
 #include <QSignalSpy>
 #include <QTest>

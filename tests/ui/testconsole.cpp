@@ -4,9 +4,9 @@
 #include "ui/mainwindow.h"
 #include "ui/transcriptdelegate.h"
 
-#include "facade/calllistmodel.h"
-#include "facade/callmonitor.h"
-#include "facade/transcriptmodel.h"
+#include "host/calllistmodel.h"
+#include "host/callmonitor.h"
+#include "host/transcriptmodel.h"
 
 #include <QAction>
 #include <QApplication>

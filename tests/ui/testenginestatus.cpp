@@ -4,8 +4,8 @@
 #include "ui/enginestatusview.h"
 #include "ui/mainwindow.h"
 
-#include "facade/callmonitor.h"
-#include "facade/enginehost.h"
+#include "host/callmonitor.h"
+#include "host/enginehost.h"
 
 #include <QApplication>
 #include <QComboBox>

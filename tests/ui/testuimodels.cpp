@@ -1,10 +1,10 @@
-// The facade's models under QAbstractItemModelTester while a CallMonitor is fed
+// The host's models under QAbstractItemModelTester while a CallMonitor is fed
 // a scripted call, the way the engine's queued signals would feed it.
 
-#include "facade/calllistmodel.h"
-#include "facade/callmonitor.h"
-#include "facade/transcriptmodel.h"
-#include "facade/turnlatencymodel.h"
+#include "host/calllistmodel.h"
+#include "host/callmonitor.h"
+#include "host/transcriptmodel.h"
+#include "host/turnlatencymodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>

@@ -1,0 +1,224 @@
+#include "runtime/engine.h"
+
+#include "runtime/engineproviders.h"
+#include "http/apexserver.h"
+#include "observability/logging.h"
+#include "observability/processstats.h"
+#include "observability/prometheustext.h"
+#include "pipeline/callsession.h"
+#include "runtime/prewarmer.h"
+#include "telephony/twiliomedialeg.h"
+
+
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QThread>
+
+namespace apex {
+
+
+Engine::Engine(EngineConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_tenants(m_config.tenants, m_config.defaultTenantId)
+{
+}
+
+Engine::~Engine()
+{
+    // Sessions first: they hold pointers into the providers.
+    const auto sessions = m_sessions.keys();
+    for (CallSession *session : sessions)
+        delete session;
+    m_sessions.clear();
+}
+
+bool Engine::start(QString *error)
+{
+    auto log = log::get("engine");
+    QString parseError;
+    const auto listen = ListenAddress::parse(m_config.listen, &parseError);
+    if (!listen) {
+        *error = QStringLiteral("bad listen address \"%1\": %2").arg(m_config.listen, parseError);
+        return false;
+    }
+
+    m_providers = new EngineProviders(m_config, &m_tenants, this);
+    m_providers->prepareTenants();
+    m_services = m_providers->services();
+
+    m_server = new ApexServer(this);
+    m_server->setPublicUrl(m_config.publicUrl);
+    m_server->setTenantResolver([this](const QString &calledNumber) {
+        const auto tenant = m_tenants.resolve(QString(), calledNumber);
+        return tenant ? tenant->id : QString();
+    });
+    connect(m_server, &ApexServer::newCall, this, [this](TwilioMediaLeg *leg) {
+        acceptCall(std::unique_ptr<CallLeg>(leg));
+    });
+    m_server->http().route(QStringLiteral("/stats"), QHttpServerRequest::Method::Get, [this] {
+        return QHttpServerResponse(stats());
+    });
+    m_server->http().route(QStringLiteral("/metrics"), QHttpServerRequest::Method::Get, [this] {
+        return QHttpServerResponse(PrometheusText::contentType(), metrics());
+    });
+    if (!m_server->listen(*listen, error))
+        return false;
+    m_listenHost = listen->host;
+    log->info("call=- tenant=- engine on thread {} listening on {}:{}; {}", QThread::currentThread()->objectName(),
+              m_listenHost, m_server->serverPort(), m_providers->describe());
+    if (m_config.prewarmAtStart) {
+        for (const auto &tenant : m_tenants.all())
+            startPrewarm(tenant->id);
+    }
+    return true;
+}
+
+void Engine::startPrewarm(const QString &tenantId)
+{
+    const TenantPtr tenant = m_tenants.find(tenantId);
+    if (!tenant || !m_providers) {
+        Q_EMIT prewarmFinished(tenantId, QJsonObject{{QStringLiteral("error"), QStringLiteral("unknown tenant")}});
+        return;
+    }
+    if (m_prewarmers.contains(tenantId))
+        return; // already warming
+    auto *prewarmer = new Prewarmer(m_providers->cachingSynthesizerFor(tenantId), this);
+    m_prewarmers.insert(tenantId, prewarmer);
+    connect(prewarmer, &Prewarmer::progress, this, [this, tenantId](int done, int total) {
+        Q_EMIT prewarmProgress(tenantId, done, total);
+    });
+    connect(prewarmer, &Prewarmer::finished, this, [this, tenantId, prewarmer](const Prewarmer::Stats &stats) {
+        m_prewarmers.remove(tenantId);
+        prewarmer->deleteLater();
+        Q_EMIT prewarmFinished(tenantId, stats.toJson());
+    });
+    prewarmer->start(*tenant);
+}
+
+void Engine::cancelPrewarm(const QString &tenantId)
+{
+    if (Prewarmer *prewarmer = m_prewarmers.value(tenantId))
+        prewarmer->cancel();
+}
+
+QJsonObject Engine::stats() const
+{
+    std::uint64_t framesSent = m_framesSentEnded;
+    std::uint64_t lateFrames = m_lateFramesEnded;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
+        framesSent += it.key()->framesSent();
+        lateFrames += it.key()->lateFrames();
+    }
+    const ProcessStats process = ProcessStats::sample();
+    QJsonObject out{
+        {QStringLiteral("liveCalls"), int(m_sessions.size())},
+        {QStringLiteral("callsEnded"), qint64(m_callsEnded)},
+        {QStringLiteral("framesSent"), qint64(framesSent)},
+        {QStringLiteral("lateFrames"), qint64(lateFrames)},
+        {QStringLiteral("cpuSeconds"), process.cpuSeconds},
+        {QStringLiteral("residentBytes"), qint64(process.residentBytes)},
+        {QStringLiteral("peakResidentBytes"), qint64(process.peakResidentBytes)},
+        {QStringLiteral("threads"), process.threads},
+    };
+    if (m_providers) {
+        const QJsonObject providers = m_providers->stats();
+        for (auto it = providers.begin(); it != providers.end(); ++it)
+            out.insert(it.key(), it.value());
+    }
+    return out;
+}
+
+QByteArray Engine::metrics() const
+{
+    const QJsonObject s = stats();
+    PrometheusText out;
+    auto simple = [&](const char *name, const char *type, const char *help, const char *key) {
+        out.family(QLatin1String(name), type, QLatin1String(help));
+        out.sample(QLatin1String(name), s.value(QLatin1String(key)).toDouble());
+    };
+    simple("apex_calls_live", "gauge", "Calls in progress.", "liveCalls");
+    simple("apex_calls_ended_total", "counter", "Calls that have ended.", "callsEnded");
+    simple("apex_frames_sent_total", "counter", "20 ms frames sent to callers.", "framesSent");
+    simple("apex_frames_late_total", "counter", "Frames sent more than 5 ms after their deadline.", "lateFrames");
+    simple("apex_process_cpu_seconds_total", "counter", "CPU time of the engine process.", "cpuSeconds");
+    simple("apex_process_resident_bytes", "gauge", "Resident memory of the engine process.", "residentBytes");
+
+    const QString redis = s.value(QStringLiteral("redis")).toString();
+    out.family(QStringLiteral("apex_redis_up"), "gauge", QStringLiteral("1 when the Redis connection is up; absent without REDIS_URL."));
+    if (redis != QLatin1String("off"))
+        out.sample(QStringLiteral("apex_redis_up"), redis == QLatin1String("connected") ? 1 : 0);
+
+    const QJsonObject tenants = s.value(QStringLiteral("ttsCache")).toObject().value(QStringLiteral("tenants")).toObject();
+    out.family(QStringLiteral("apex_tts_cache_lookups_total"), "counter", QStringLiteral("TTS cache lookups by tenant and result."));
+    for (auto it = tenants.begin(); it != tenants.end(); ++it) {
+        const QJsonObject t = it.value().toObject();
+        for (const char *result : {"memoryHits", "redisHits", "misses"})
+            out.sample(QStringLiteral("apex_tts_cache_lookups_total"), t.value(QLatin1String(result)).toDouble(),
+                       {{QStringLiteral("tenant"), it.key()}, {QStringLiteral("result"), QLatin1String(result)}});
+    }
+    const QJsonObject llm = s.value(QStringLiteral("llm")).toObject();
+    out.family(QStringLiteral("apex_llm_rate_limited_total"), "counter", QStringLiteral("LLM responses that were HTTP 429."));
+    out.sample(QStringLiteral("apex_llm_rate_limited_total"), llm.value(QStringLiteral("rateLimited")).toDouble());
+    const QJsonObject limit = llm.value(QStringLiteral("lastRateLimit")).toObject();
+    if (!limit.isEmpty()) {
+        out.family(QStringLiteral("apex_llm_ratelimit_remaining"), "gauge", QStringLiteral("The provider's x-ratelimit-remaining-* on its last response."));
+        out.sample(QStringLiteral("apex_llm_ratelimit_remaining"), limit.value(QStringLiteral("remainingRequests")).toDouble(), {{QStringLiteral("kind"), QStringLiteral("requests")}});
+        out.sample(QStringLiteral("apex_llm_ratelimit_remaining"), limit.value(QStringLiteral("remainingTokens")).toDouble(), {{QStringLiteral("kind"), QStringLiteral("tokens")}});
+    }
+
+    out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
+               QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
+    for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
+        const LatencyHistogram &h = m_stageLatency[size_t(i)];
+        const QString stage = QString::fromLatin1(turnStageName(TurnStage(i)));
+        for (size_t b = 0; b < LatencyHistogram::kBucketsMs.size(); ++b)
+            out.sample(QStringLiteral("apex_turn_stage_ms_bucket"), double(h.cumulative(b)),
+                       {{QStringLiteral("stage"), stage}, {QStringLiteral("le"), QString::number(LatencyHistogram::kBucketsMs[b])}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_bucket"), double(h.count()),
+                   {{QStringLiteral("stage"), stage}, {QStringLiteral("le"), QStringLiteral("+Inf")}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_sum"), h.sumMs(), {{QStringLiteral("stage"), stage}});
+        out.sample(QStringLiteral("apex_turn_stage_ms_count"), double(h.count()), {{QStringLiteral("stage"), stage}});
+    }
+    return out.text();
+}
+
+quint16 Engine::port() const
+{
+    return m_server ? m_server->serverPort() : 0;
+}
+
+void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
+{
+    auto *session = new CallSession(std::move(leg), m_services, this);
+    m_sessions.insert(session, QString());
+    connect(session, &CallSession::started, this, [this, session](const QString &callId, const QString &tenantId) {
+        m_sessions[session] = callId;
+        Q_EMIT callStarted(callId, tenantId);
+    });
+    connect(session, &CallSession::stateChanged, this, [this, session](CallState state) {
+        Q_EMIT callStateChanged(session->callId(), state);
+    });
+    connect(session, &CallSession::transcript, this, [this, session](const TranscriptLine &line) {
+        Q_EMIT transcript(session->callId(), line);
+    });
+    connect(session, &CallSession::turnCompleted, this, [this, session](const TurnTrace &trace) {
+        for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
+            const double ms = trace.msBetween(TurnStage::EndOfSpeech, TurnStage(i));
+            if (ms >= 0)
+                m_stageLatency[size_t(i)].record(ms);
+        }
+        Q_EMIT turnCompleted(session->callId(), trace);
+    });
+    connect(session, &CallSession::ended, this, [this, session](const QString &callId) {
+        m_sessions.remove(session);
+        ++m_callsEnded;
+        m_framesSentEnded += session->framesSent();
+        m_lateFramesEnded += session->lateFrames();
+        Q_EMIT callEnded(callId);
+        // Not now: the session is still on the stack of its own signal.
+        session->deleteLater();
+    });
+}
+
+} // namespace apex
