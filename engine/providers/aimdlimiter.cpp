@@ -1,4 +1,4 @@
-#include "aimdlimiter.h"
+#include "providers/aimdlimiter.h"
 
 #include <QMutex>
 #include <QMutexLocker>

@@ -1,4 +1,4 @@
-#include "breakerregistry.h"
+#include "providers/breakerregistry.h"
 
 #include <QMutexLocker>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "circuitbreaker.h"
+#include "providers/circuitbreaker.h"
 
 #include <QHash>
 #include <QList>

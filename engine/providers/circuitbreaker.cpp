@@ -1,4 +1,4 @@
-#include "circuitbreaker.h"
+#include "providers/circuitbreaker.h"
 
 #include <QMutexLocker>
 

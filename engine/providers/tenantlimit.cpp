@@ -1,4 +1,4 @@
-#include "tenantlimit.h"
+#include "providers/tenantlimit.h"
 
 #include <QMutex>
 #include <QMutexLocker>
