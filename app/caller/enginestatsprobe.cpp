@@ -3,9 +3,11 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 
-EngineStatsProbe::EngineStatsProbe(const QString &host, quint16 port, QObject *parent)
+EngineStatsProbe::EngineStatsProbe(const QString &host, quint16 port, const QString &operatorToken, QObject *parent)
     : QObject(parent)
 {
+    if (!operatorToken.isEmpty())
+        m_authorization = "Bearer " + operatorToken.toUtf8();
     m_url.setScheme(QStringLiteral("http"));
     m_url.setHost(host);
     m_url.setPort(port);
@@ -23,6 +25,8 @@ void EngineStatsProbe::fetch(std::function<void(const QJsonObject &)> handler)
 {
     QNetworkRequest request(m_url);
     request.setTransferTimeout(2000);
+    if (!m_authorization.isEmpty())
+        request.setRawHeader(QByteArrayLiteral("Authorization"), m_authorization);
     QNetworkReply *reply = m_network.get(request);
     connect(reply, &QNetworkReply::finished, this, [reply, handler] {
         reply->deleteLater();

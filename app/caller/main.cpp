@@ -11,11 +11,15 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QTextStream>
 
 #include <cstdio>
+
+#include <sys/resource.h>
 
 using namespace apex;
 
@@ -54,6 +58,34 @@ QString recordPathFor(const QString &path, int index, int calls)
     const QFileInfo info(path);
     const QString suffix = info.suffix().isEmpty() ? QStringLiteral("wav") : info.suffix();
     return info.path() + QLatin1Char('/') + info.completeBaseName() + QStringLiteral("-%1.").arg(index + 1) + suffix;
+}
+
+double processCpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// One JSON line per turn (turn 0: the greeting) with the caller's monotonic
+// stamps, for joining with the fakes' stamps (tests/bench/apex-bench.sh).
+QByteArray timelineLines(int index, const CallReport &report)
+{
+    QByteArray lines;
+    const QByteArray head = "{\"call\":" + QByteArray::number(index + 1) + ",\"sid\":\"" + report.callSid.toLatin1() + "\"";
+    lines += head + ",\"turn\":0,\"latencyMs\":" + QByteArray::number(report.greetingLatencyMs, 'f', 3)
+        + ",\"callLate5\":" + QByteArray::number(report.lateFrames) + ",\"callLate40\":" + QByteArray::number(report.veryLateFrames)
+        + ",\"frames\":" + QByteArray::number(report.framesReceived) + ",\"lateTicks\":" + QByteArray::number(report.lateTicks)
+        + ",\"maxTickLateMs\":" + QByteArray::number(report.maxTickLateMs, 'f', 1) + ",\"maxTickLateNs\":" + QByteArray::number(report.maxTickLateNs)
+        + ",\"ok\":" + (report.ok() ? "true" : "false") + "}\n";
+    for (const TurnReport &turn : report.turns) {
+        lines += head + ",\"turn\":" + QByteArray::number(turn.index) + ",\"eosNs\":" + QByteArray::number(turn.endOfSpeechNs)
+            + ",\"firstNs\":" + QByteArray::number(turn.firstFrameNs) + ",\"latencyMs\":" + QByteArray::number(turn.latencyMs, 'f', 3)
+            + ",\"tag\":" + QByteArray::number(turn.audioTag) + ",\"frames\":" + QByteArray::number(turn.agentFrames)
+            + ",\"late5\":" + QByteArray::number(turn.lateFrames) + ",\"late40\":" + QByteArray::number(turn.veryLateFrames)
+            + ",\"maxLateMs\":" + QByteArray::number(turn.maxLateMs, 'f', 1) + ",\"maxLateAtMs\":" + QByteArray::number(turn.maxLateAtMs, 'f', 0) + "}\n";
+    }
+    return lines;
 }
 
 QString ms(double value)
@@ -124,8 +156,14 @@ int main(int argc, char *argv[])
     const QCommandLineOption fromOption(QStringLiteral("from"), QStringLiteral("Caller number (<Parameter> from)."), QStringLiteral("E164"), QStringLiteral("+15555550100"));
     const QCommandLineOption toOption(QStringLiteral("to"), QStringLiteral("Called number (<Parameter> to)."), QStringLiteral("E164"), QStringLiteral("+15555550199"));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Log at info level."));
+    const QCommandLineOption webhookOption(QStringLiteral("webhook"), QStringLiteral("Place each call as Twilio does: POST /twilio/voice first and open the stream with the TwiML's parameters (implied by --auth-token; --tenant is then ignored)."));
+    const QCommandLineOption authTokenOption(QStringLiteral("auth-token"), QStringLiteral("Twilio auth token to sign the webhook with (X-Twilio-Signature); default $TWILIO_AUTH_TOKEN when --webhook is given."), QStringLiteral("TOKEN"));
+    const QCommandLineOption publicUrlOption(QStringLiteral("public-url"), QStringLiteral("The engine's public URL, when it has one: the signature covers PUBLIC_URL/twilio/voice, as Twilio's would."), QStringLiteral("URL"));
+    const QCommandLineOption timelineOption(QStringLiteral("timeline"), QStringLiteral("Write each turn's monotonic stamps (end of speech, first agent frame), tag and late frames as JSON lines."), QStringLiteral("FILE"));
+    const QCommandLineOption operatorTokenOption(QStringLiteral("operator-token"), QStringLiteral("Bearer token for the engine's /stats (default $APEX_OPERATOR_TOKEN)."), QStringLiteral("TOKEN"));
     parser.addOptions({engineOption, tenantOption, sayOption, wavOption, voiceOption, recordOption, callsOption, staggerOption,
-                       bargeOption, timeoutOption, quietOption, speakFirstOption, fromOption, toOption, verboseOption});
+                       bargeOption, timeoutOption, quietOption, speakFirstOption, fromOption, toOption, verboseOption,
+                       webhookOption, authTokenOption, publicUrlOption, operatorTokenOption, timelineOption});
     parser.process(app);
     log::initialize(parser.isSet(verboseOption) ? spdlog::level::info : spdlog::level::warn);
 
@@ -161,6 +199,16 @@ int main(int argc, char *argv[])
     options.answerTimeoutMs = timeoutMs;
     options.agentQuietMs = quietMs;
     options.greeting = parser.isSet(speakFirstOption) ? GreetingPolicy::SpeakFirst : GreetingPolicy::WaitForGreeting;
+    options.viaWebhook = parser.isSet(webhookOption) || parser.isSet(authTokenOption);
+    if (options.viaWebhook) {
+        options.authToken = parser.isSet(authTokenOption) ? parser.value(authTokenOption) : qEnvironmentVariable("TWILIO_AUTH_TOKEN");
+        if (parser.isSet(publicUrlOption)) {
+            QString base = parser.value(publicUrlOption).trimmed();
+            while (base.endsWith(QLatin1Char('/')))
+                base.chop(1);
+            options.signedWebhookUrl = base + options.webhookPath;
+        }
+    }
 
     // The script, synthesised or read once and shared by every call.
     const QStringList says = parser.values(sayOption);
@@ -187,6 +235,13 @@ int main(int argc, char *argv[])
     }
 
     const QString recordPath = parser.value(recordOption);
+    QFile timeline(parser.value(timelineOption));
+    if (parser.isSet(timelineOption) && !timeline.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        err() << "apex-call: --timeline: cannot write " << timeline.fileName() << "\n";
+        return 2;
+    }
+    QElapsedTimer batchClock;
+    double cpuAtStart = 0;
     CallBatch batch(options, calls, staggerMs);
     int exitCode = 0;
     QObject::connect(&batch, &CallBatch::callFinished, &app, [&](int index, const CallReport &report) {
@@ -200,8 +255,12 @@ int main(int argc, char *argv[])
             }
         }
         printReport(index, report, written);
+        if (timeline.isOpen())
+            timeline.write(timelineLines(index, report));
     });
-    EngineStatsProbe stats(options.host, options.port);
+    EngineStatsProbe stats(options.host, options.port,
+                           parser.isSet(operatorTokenOption) ? parser.value(operatorTokenOption)
+                                                             : qEnvironmentVariable("APEX_OPERATOR_TOKEN"));
     QObject::connect(&batch, &CallBatch::finished, &app, [&] {
         const int failed = batch.failedCalls();
         if (calls > 1) {
@@ -212,6 +271,19 @@ int main(int argc, char *argv[])
                   << ms(summary.maxMs) << " ms\n";
             out().flush();
         }
+        int frames = 0, late = 0, veryLate = 0;
+        for (const auto &report : batch.reports()) {
+            frames += report.framesReceived;
+            late += report.lateFrames;
+            veryLate += report.veryLateFrames;
+        }
+        out() << "caller: agent frames " << frames << ", late as heard (playout dry) > 5 ms: " << late << ", > 40 ms: " << veryLate << "\n";
+        const double batchSeconds = double(batchClock.elapsed()) / 1000.0;
+        const double callerCpu = processCpuSeconds() - cpuAtStart;
+        out() << "caller: CPU " << QString::number(callerCpu, 'f', 2) << " s over " << QString::number(batchSeconds, 'f', 1)
+              << " s (" << QString::number(batchSeconds > 0 ? 100.0 * callerCpu / batchSeconds : 0.0, 'f', 1) << " % of one core)\n";
+        out().flush();
+        timeline.close();
         double callSeconds = 0;
         for (const auto &report : batch.reports())
             callSeconds += report.durationMs / 1000.0;
@@ -221,6 +293,10 @@ int main(int argc, char *argv[])
             QCoreApplication::exit(failed > 0 ? 1 : exitCode);
         });
     });
-    stats.start([&] { batch.start(); });
+    stats.start([&] {
+        batchClock.start();
+        cpuAtStart = processCpuSeconds();
+        batch.start();
+    });
     return app.exec();
 }

@@ -3,10 +3,15 @@
 #include "observability/clock.h"
 #include "observability/logging.h"
 #include "telephony/twiliomessages.h"
+#include "telephony/twiliosignature.h"
 
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QRandomGenerator>
 #include <QUrl>
 #include <QWebSocket>
+#include <QXmlStreamReader>
 
 #include <algorithm>
 #include <cmath>
@@ -88,12 +93,106 @@ SimulatedCaller::~SimulatedCaller()
     }
 }
 
+namespace {
+
+QString hostForUrl(const QString &host)
+{
+    if (host.contains(QLatin1Char(':')) && !host.startsWith(QLatin1Char('[')))
+        return QStringLiteral("[%1]").arg(host); // an IPv6 literal
+    return host;
+}
+
+// The <Stream> of a <Connect> TwiML and its <Parameter>s; false when there is none.
+bool readConnectStream(const QByteArray &twiml, QString *url, QMap<QString, QString> *parameters)
+{
+    QXmlStreamReader xml(twiml);
+    bool found = false;
+    while (!xml.atEnd()) {
+        if (xml.readNext() != QXmlStreamReader::StartElement)
+            continue;
+        if (xml.name() == QLatin1String("Stream")) {
+            found = true;
+            *url = xml.attributes().value(QLatin1String("url")).toString();
+        } else if (xml.name() == QLatin1String("Parameter") && found) {
+            parameters->insert(xml.attributes().value(QLatin1String("name")).toString(),
+                               xml.attributes().value(QLatin1String("value")).toString());
+        }
+    }
+    return found && !xml.hasError();
+}
+
+} // namespace
+
 void SimulatedCaller::start()
 {
     if (m_phase != Phase::Idle)
         return;
-    m_phase = Phase::Connecting;
     m_report.tenant = m_options.tenant;
+    if (m_options.viaWebhook) {
+        postWebhook();
+        return;
+    }
+    openStream();
+}
+
+void SimulatedCaller::postWebhook()
+{
+    m_phase = Phase::Webhook;
+    m_report.callSid = twilioSid("CA");
+    m_accountSid = twilioSid("AC");
+    const QString postUrl = QStringLiteral("http://%1:%2%3").arg(hostForUrl(m_options.host)).arg(m_options.port).arg(m_options.webhookPath);
+    const QList<QPair<QString, QString>> fields{
+        {QStringLiteral("AccountSid"), m_accountSid},   {QStringLiteral("ApiVersion"), QStringLiteral("2010-04-01")},
+        {QStringLiteral("CallSid"), m_report.callSid},  {QStringLiteral("CallStatus"), QStringLiteral("ringing")},
+        {QStringLiteral("Direction"), QStringLiteral("inbound")}, {QStringLiteral("From"), m_options.from},
+        {QStringLiteral("To"), m_options.to},
+    };
+    QByteArray body;
+    for (const auto &[name, value] : fields) {
+        if (!body.isEmpty())
+            body += '&';
+        body += QUrl::toPercentEncoding(name) + '=' + QUrl::toPercentEncoding(value);
+    }
+    QNetworkRequest request{QUrl(postUrl)};
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+    request.setTransferTimeout(m_options.connectTimeoutMs);
+    if (!m_options.authToken.isEmpty()) {
+        const QString signedUrl = m_options.signedWebhookUrl.isEmpty() ? postUrl : m_options.signedWebhookUrl;
+        request.setRawHeader(QByteArrayLiteral("X-Twilio-Signature"),
+                             twilio::computeSignature(m_options.authToken.toUtf8(), signedUrl, twilio::parseFormBody(body)));
+    }
+    m_network = std::make_unique<QNetworkAccessManager>();
+    QNetworkReply *reply = m_network->post(request, body);
+    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+        reply->deleteLater();
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        onWebhookAnswer(status, reply->readAll(),
+                        reply->error() == QNetworkReply::NoError || status != 0 ? QString() : reply->errorString());
+    });
+}
+
+void SimulatedCaller::onWebhookAnswer(int status, const QByteArray &body, const QString &networkError)
+{
+    if (m_phase != Phase::Webhook)
+        return;
+    if (!networkError.isEmpty()) {
+        fail(QStringLiteral("voice webhook: %1").arg(networkError));
+        return;
+    }
+    QString streamUrl;
+    QMap<QString, QString> parameters;
+    if (status != 200 || !readConnectStream(body, &streamUrl, &parameters)) {
+        fail(QStringLiteral("voice webhook answered %1: %2").arg(status).arg(QString::fromUtf8(body.left(200)).trimmed()));
+        return;
+    }
+    m_streamParameters = parameters;
+    m_report.tenant = parameters.value(QStringLiteral("tenant"));
+    openStream();
+}
+
+void SimulatedCaller::openStream()
+{
+    m_phase = Phase::Connecting;
     m_socket = std::make_unique<QWebSocket>();
     m_socket->setParent(this);
     connect(m_socket.get(), &QWebSocket::connected, this, &SimulatedCaller::onConnected);
@@ -101,10 +200,7 @@ void SimulatedCaller::start()
     connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this, &SimulatedCaller::onBinaryMessage);
     connect(m_socket.get(), &QWebSocket::disconnected, this, &SimulatedCaller::onDisconnected);
 
-    QString host = m_options.host;
-    if (host.contains(QLatin1Char(':')) && !host.startsWith(QLatin1Char('[')))
-        host = QStringLiteral("[%1]").arg(host); // an IPv6 literal
-    const QString url = QStringLiteral("ws://%1:%2%3").arg(host).arg(m_options.port).arg(m_options.path);
+    const QString url = QStringLiteral("ws://%1:%2%3").arg(hostForUrl(m_options.host)).arg(m_options.port).arg(m_options.path);
     m_guard.disconnect();
     connect(&m_guard, &QTimer::timeout, this, [this, url] {
         fail(QStringLiteral("cannot connect to %1 within %2 ms").arg(url).arg(m_options.connectTimeoutMs));
@@ -123,9 +219,11 @@ void SimulatedCaller::onConnected()
     if (m_phase != Phase::Connecting)
         return;
     m_guard.stop();
-    m_report.callSid = twilioSid("CA");
+    if (m_report.callSid.isEmpty()) {
+        m_report.callSid = twilioSid("CA");
+        m_accountSid = twilioSid("AC");
+    }
     m_report.streamSid = twilioSid("MZ");
-    m_accountSid = twilioSid("AC");
 
     sendText(twilio::toJson(twilio::ConnectedEvent{}));
     twilio::StartEvent start;
@@ -133,10 +231,15 @@ void SimulatedCaller::onConnected()
     start.streamSid = m_report.streamSid;
     start.accountSid = m_accountSid;
     start.callSid = m_report.callSid;
-    if (!m_options.tenant.isEmpty())
-        start.customParameters.insert(QStringLiteral("tenant"), m_options.tenant);
-    start.customParameters.insert(QStringLiteral("from"), m_options.from);
-    start.customParameters.insert(QStringLiteral("to"), m_options.to);
+    if (m_options.viaWebhook) {
+        // What Twilio does: the TwiML's parameters, verbatim.
+        start.customParameters = m_streamParameters;
+    } else {
+        if (!m_options.tenant.isEmpty())
+            start.customParameters.insert(QStringLiteral("tenant"), m_options.tenant);
+        start.customParameters.insert(QStringLiteral("from"), m_options.from);
+        start.customParameters.insert(QStringLiteral("to"), m_options.to);
+    }
     sendText(twilio::toJson(start));
 
     const std::int64_t now = monotonicNowNs();
@@ -161,6 +264,10 @@ void SimulatedCaller::scheduleTick(std::int64_t nowNs)
 void SimulatedCaller::onTick()
 {
     std::int64_t now = monotonicNowNs();
+    if (m_phase >= Phase::WaitingForGreeting && m_phase <= Phase::Finishing && now - m_nextTickNs > m_report.maxTickLateMs * kNsPerMs) {
+        m_report.maxTickLateMs = msBetween(m_nextTickNs, now);
+        m_report.maxTickLateNs = now;
+    }
     int sent = 0;
     while (m_nextTickNs <= now + kEarlySendNs && m_phase >= Phase::WaitingForGreeting && m_phase <= Phase::Finishing) {
         if (sent == kMaxCatchUpFrames) {
@@ -207,6 +314,7 @@ QByteArray SimulatedCaller::nextCallerFrame(std::int64_t nowNs)
         // End of speech. The utterance's own trailing silence still goes out,
         // but an agent that answers during it is answering this utterance.
         m_endOfSpeechNs = nowNs;
+        m_report.turns[m_utterance].endOfSpeechNs = nowNs;
         m_phase = Phase::AwaitingReply;
         m_phaseStartNs = nowNs;
         m_replyTurn = m_utterance;
@@ -351,6 +459,24 @@ void SimulatedCaller::onAgentFrame(const QByteArray &payload, std::int64_t nowNs
         malformed(QStringLiteral("media payload of %1 bytes (not a multiple of %2)").arg(payload.size()).arg(kFrameBytes));
 
     const std::int64_t nowSample = sampleAt(nowNs);
+    // Within a greeting or reply, a frame that finds the playout dry is late by
+    // as long as it has been dry: a gap the caller hears.
+    if (m_agentHeard && (m_phase == Phase::AgentReplying || m_phase == Phase::WaitingForGreeting)) {
+        const std::int64_t drySamples = nowSample - m_playoutEndSample;
+        const int late = drySamples > 5 * 8 ? 1 : 0;
+        const int veryLate = drySamples > 40 * 8 ? 1 : 0;
+        m_report.lateFrames += late;
+        m_report.veryLateFrames += veryLate;
+        if (m_replyTurn >= 0 && m_phase == Phase::AgentReplying) {
+            TurnReport &turn = m_report.turns[m_replyTurn];
+            turn.lateFrames += late;
+            turn.veryLateFrames += veryLate;
+            if (double(drySamples) / 8.0 > turn.maxLateMs) {
+                turn.maxLateMs = double(drySamples) / 8.0;
+                turn.maxLateAtMs = turn.agentAudioMs;
+            }
+        }
+    }
     const std::int64_t playStart = std::max(nowSample, m_playoutEndSample);
     if (m_report.agentAudio.size() < playStart)
         m_report.agentAudio.append(qsizetype(playStart - m_report.agentAudio.size()), kMulawSilence);
@@ -365,6 +491,14 @@ void SimulatedCaller::onAgentFrame(const QByteArray &payload, std::int64_t nowNs
             m_report.greetingLatencyMs = msBetween(m_t0Ns, nowNs);
         } else {
             m_report.turns[m_replyTurn].latencyMs = msBetween(m_endOfSpeechNs, nowNs);
+            m_report.turns[m_replyTurn].firstFrameNs = nowNs;
+            // The load-test fake TTS starts a tagged sentence with "APXTAG" and 10 digits.
+            if (payload.startsWith("APXTAG") && payload.size() >= 16) {
+                bool ok = false;
+                const qint64 tag = payload.mid(6, 10).toLongLong(&ok);
+                if (ok)
+                    m_report.turns[m_replyTurn].audioTag = tag;
+            }
             m_phase = Phase::AgentReplying;
             m_phaseStartNs = nowNs;
         }

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <memory>
 
+class QNetworkAccessManager;
 class QWebSocket;
 
 namespace apex {
@@ -26,7 +28,7 @@ struct SimulatedCallerOptions
     QString host = QStringLiteral("127.0.0.1"); // IPv4, IPv6 (brackets optional) or a name
     quint16 port = 8080;
     QString path = QStringLiteral("/twilio/media");
-    QString tenant; // start.customParameters.tenant; empty: not sent
+    QString tenant; // start.customParameters.tenant; empty: not sent (ignored via the webhook)
     QString from = QStringLiteral("+15555550100");
     QString to = QStringLiteral("+15555550199");
 
@@ -46,6 +48,18 @@ struct SimulatedCallerOptions
     // > 0: once the agent has talked this long in a reply, the caller speaks
     // its next utterance over it (and reports whether `clear` came).
     int bargeInAfterMs = 0;
+
+    // Place the call as Twilio does: POST the voice webhook first, then open
+    // the stream with the <Parameter>s its TwiML names (the engine's stream
+    // token among them) instead of tenant/from/to above. Needed against an
+    // engine that has a Twilio auth token.
+    bool viaWebhook = false;
+    QString webhookPath = QStringLiteral("/twilio/voice");
+    // Set: the webhook carries X-Twilio-Signature made with it.
+    QString authToken;
+    // The URL the signature covers: the engine's public URL + webhookPath when
+    // it has one; empty: http://host:port + webhookPath, the URL actually posted to.
+    QString signedWebhookUrl;
 };
 
 // Plays Twilio's side of a Media Stream against a running engine over a real
@@ -86,7 +100,7 @@ Q_SIGNALS:
     void finished(const apex::CallReport &report);
 
 private:
-    enum class Phase { Idle, Connecting, WaitingForGreeting, Speaking, AwaitingReply, AgentReplying, Finishing, Closing, Done };
+    enum class Phase { Idle, Webhook, Connecting, WaitingForGreeting, Speaking, AwaitingReply, AgentReplying, Finishing, Closing, Done };
 
     struct PendingMark
     {
@@ -94,6 +108,9 @@ private:
         std::int64_t dueSample;
     };
 
+    void postWebhook();
+    void onWebhookAnswer(int status, const QByteArray &body, const QString &networkError);
+    void openStream();
     void onConnected();
     void onTextMessage(const QString &message);
     void onBinaryMessage(const QByteArray &message);
@@ -118,6 +135,8 @@ private:
 
     SimulatedCallerOptions m_options;
     std::unique_ptr<QWebSocket> m_socket;
+    std::unique_ptr<QNetworkAccessManager> m_network; // webhook only
+    QMap<QString, QString> m_streamParameters;        // from the webhook's TwiML
     QTimer m_tick;
     QTimer m_guard; // connect timeout, then the close linger
     Phase m_phase = Phase::Idle;

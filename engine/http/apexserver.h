@@ -1,11 +1,15 @@
 #pragma once
 
 #include "http/listenaddress.h"
+#include "http/operatoraccess.h"
 #include "observability/logging.h"
+#include "tenancy/networklimits.h"
 
 #include <QHttpServer>
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -15,17 +19,32 @@ class QWebSocket;
 
 namespace apex {
 
+class ConnectionLimiter;
+class GuardedTcpServer;
+class PrometheusText;
+class StreamTokenIssuer;
 class TwilioMediaLeg;
+struct EngineConfig;
 
 // The engine's one listening server: Twilio's voice webhook, the media
 // WebSocket and health, plus whatever routes the engine adds via http().
 //
 //   GET  /healthz          200 {"status":"ok"}
 //   POST /twilio/voice     TwiML <Connect><Stream url="{public ws url}/twilio/media">
-//                          with <Parameter>s tenant, from, to
+//                          with <Parameter>s tenant, from, to (and token, below)
 //   WS   /twilio/media     a TwilioMediaLeg, announced by newCall()
 //   WS   anything else     closed with 1008 "unknown path"
-//   anything else          404
+//   any other route        an operator route (OperatorAccess): 401/403 unless
+//                          allowed, then the route added via http(), else 404
+//
+// With a Twilio auth token the webhook answers 403 unless X-Twilio-Signature
+// signs the URL Twilio requested (publicUrl + the request target) and the form,
+// and its TwiML carries a single-use stream token the leg checks at `start`.
+// Without one, both are open, as the log says once at listen().
+//
+// Every connection passes GuardedTcpServer (connection caps, descriptor
+// exhaustion) and a ConnectionGuard (framing, sizes, timeouts) before
+// QHttpServer sees a byte: see NetworkLimits.
 //
 // Lives on one thread (usually the main thread); the legs it creates start there.
 class ApexServer : public QObject
@@ -60,8 +79,26 @@ public:
     QString mediaStreamUrl() const;
 
     // Without a resolver no tenant Parameter is sent and the session resolves
-    // the tenant from the called number itself.
+    // the tenant from the called number itself (without a Twilio auth token
+    // only: a stream token names its tenant).
     void setTenantResolver(TenantResolver resolver) { m_tenantResolver = std::move(resolver); }
+
+    // Empty: unsigned webhooks and token-less streams are accepted. The stream
+    // token key is derived from it, so several engines behind one number share
+    // their tokens.
+    void setTwilioAuthToken(const QString &authToken);
+    bool authenticatesTwilio() const { return !m_twilioAuthToken.isEmpty(); }
+    void setOperatorToken(const QString &token) { m_operator.setToken(token); }
+    // Takes effect for connections accepted from now on; call before listen().
+    void setLimits(const NetworkLimits &limits);
+    const NetworkLimits &limits() const { return m_limits; }
+    // publicUrl, the Twilio auth token, the operator token and the limits.
+    void applyConfig(const EngineConfig &config);
+
+    // Connection counts, sheds, refusals and accept failures, for /stats.
+    QJsonObject networkStats() const;
+    // The same as Prometheus families, for /metrics.
+    void appendMetrics(PrometheusText &out) const;
 
     // For extra routes (/metrics, /calls, ...): http().route("/metrics", ...).
     QHttpServer &http() { return m_http; }
@@ -83,11 +120,20 @@ Q_SIGNALS:
 
 private:
     QHttpServerResponse voiceWebhook(const QHttpServerRequest &request);
+    // The URLs Twilio may have signed for this request, as it saw them.
+    QStringList signedUrls(const QHttpServerRequest &request) const;
+    void refuseOperator(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void onWebSocketConnection();
     void adoptTransport(QWebSocket *socket);
     void rejectSocket(std::unique_ptr<QWebSocket> socket, int closeCode, const QString &reason);
 
     QHttpServer m_http;
+    std::shared_ptr<ConnectionLimiter> m_limiter;
+    NetworkLimits m_limits;
+    GuardedTcpServer *m_tcp = nullptr; // child of m_http once bound
+    OperatorAccess m_operator;
+    QString m_twilioAuthToken;
+    std::shared_ptr<StreamTokenIssuer> m_tokens;
     TenantResolver m_tenantResolver;
     QString m_publicUrl;
     QHostAddress m_address;

@@ -7,6 +7,7 @@
 #include <QTimer>
 #include <QWebSocketProtocol>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -14,14 +15,22 @@ class QWebSocket;
 
 namespace apex {
 
+class StreamTokenIssuer;
+
 // A Twilio bidirectional Media Stream (protocols.md §1) as a CallLeg.
 //
 // Takes an already-upgraded server-side socket. Expects `connected` (optional),
 // then `start`, then media/dtmf/mark until `stop` or the socket closes. Anything
 // else -- malformed JSON, bad base64, media before start, an unknown event, a
-// binary frame, a frame over 64 KB, no start within startTimeoutMs -- is logged
-// and the stream is closed with a close code and reason; ended(ProtocolError)
-// follows. ended() is emitted exactly once, never from inside sendAudio(),
+// binary frame, a frame over 64 KB, no start within startTimeoutMs, no media
+// for mediaTimeoutMs after start -- is logged and the stream is closed with a
+// close code and reason; ended(ProtocolError) follows.
+//
+// With stream tokens set (the engine has a Twilio auth token), `start` must
+// carry the token our voice webhook put in the TwiML as the <Parameter>
+// "token": valid, unexpired, unused and minted for this CallSid, else the
+// stream is closed with 1008. The call's tenant is then the token's, whatever
+// "tenant" parameter the peer sent, and the token is not passed on. ended() is emitted exactly once, never from inside sendAudio(),
 // sendMark(), clearAudio() or hangUp(), so a session may delete itself on it.
 //
 // The socket is a QObject child of the leg: moveToThread() on the leg moves the
@@ -32,7 +41,9 @@ class TwilioMediaLeg : public CallLeg
 public:
     enum class State { AwaitingStart, Streaming, Ended };
 
-    static constexpr int kDefaultStartTimeoutMs = 10'000;
+    static constexpr int kDefaultStartTimeoutMs = 5'000;
+    static constexpr int kDefaultMediaTimeoutMs = 10'000;
+    static constexpr const char *kTokenParameter = "token";
     // Twilio buffers everything we send; this bounds what Qt may queue for a
     // peer that stopped reading (about 2 minutes of audio as JSON).
     static constexpr qint64 kMaxPendingWriteBytes = 4 * 1024 * 1024;
@@ -50,11 +61,19 @@ public:
     const CallStartInfo &startInfo() const { return m_info; }
     QString peer() const { return m_peer; }
     void setStartTimeoutMs(int ms);
+    void setMediaTimeoutMs(int ms);
+    // Streams closed at `start` for a missing, bad, expired or replayed token.
+    static std::uint64_t streamsRefused();
+    // Before `start` arrives (ApexServer sets it on every leg it creates).
+    void setStreamTokens(std::shared_ptr<StreamTokenIssuer> issuer) { m_tokens = std::move(issuer); }
 
 private:
     void onTextMessage(const QString &message);
     void onBinaryMessage(const QByteArray &message);
     void onDisconnected();
+    void onMediaDeadline();
+    // The stream token check at `start`; false: the stream has been closed.
+    bool admit(const twilio::StartEvent &event);
     void handle(const twilio::StartEvent &event);
     void handle(const twilio::MediaEvent &event);
     void handle(const twilio::DtmfEvent &event);
@@ -72,8 +91,13 @@ private:
     log::CallLogger m_log;
     CallStartInfo m_info;
     QString m_peer;
+    QString m_peerAddress; // the log throttle's key
+    std::shared_ptr<StreamTokenIssuer> m_tokens;
     State m_state = State::AwaitingStart;
     QTimer m_startTimer;
+    QTimer m_mediaTimer;
+    int m_mediaTimeoutMs = kDefaultMediaTimeoutMs;
+    std::int64_t m_lastMediaNs = 0;
     qint64 m_droppedBeforeStart = 0; // also counts sends after the end
     qint64 m_droppedBackpressure = 0;
 };

@@ -1,0 +1,1 @@
+apex_add_test(tst_twiliosecurity SOURCES tst_twiliosecurity.cpp LIBS apex_telephony apex_observability)
