@@ -3,6 +3,7 @@
 #include "host/calltext.h"
 #include "host/enginehost.h"
 #include "host/quitonsignals.h"
+#include "http/securitycheck.h"
 #include "observability/logging.h"
 #include "tenancy/engineconfig.h"
 
@@ -47,6 +48,8 @@ int main(int argc, char *argv[])
         config->listen = parser.value(listenOption);
     if (parser.isSet(checkOption)) {
         QTextStream(stdout) << apex::describeConfig(*config);
+        for (const QString &warning : apex::securityWarnings(*config))
+            QTextStream(stdout) << "warning: " << warning << "\n";
         return 0;
     }
     if (parser.isSet(prewarmOption)) {
@@ -91,6 +94,8 @@ int main(int argc, char *argv[])
         host.placeDemoCall();
     }
 
-    apex::QuitOnSignals quitOnSignals;
+    // SIGTERM (systemctl stop) drains: live calls finish, then the engine exits.
+    QObject::connect(&host, &apex::EngineHost::drained, &app, &QCoreApplication::quit);
+    apex::QuitOnSignals quitOnSignals([&host] { host.drain(); });
     return app.exec();
 }

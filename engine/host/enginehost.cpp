@@ -47,6 +47,7 @@ bool EngineHost::start(QString *error)
     connect(m_engine, &Engine::turnCompleted, m_monitor, &CallMonitor::onTurnCompleted);
     connect(m_engine, &Engine::prewarmProgress, this, &EngineHost::prewarmProgress);
     connect(m_engine, &Engine::prewarmFinished, this, &EngineHost::prewarmFinished);
+    connect(m_engine, &Engine::drained, this, &EngineHost::drained);
 
     m_thread.start();
     bool ok = false;
@@ -101,6 +102,15 @@ void EngineHost::fetchStats(std::function<void(const QJsonObject &)> done)
     });
 }
 
+void EngineHost::drain()
+{
+    if (!m_engine) {
+        Q_EMIT drained();
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, ms = m_config.drainMs] { engine->drain(ms); });
+}
+
 void EngineHost::stop()
 {
     if (!m_thread.isRunning()) {
@@ -140,6 +150,18 @@ void EngineHost::placeDemoCall(const QStringList &questions)
         options.host = QStringLiteral("127.0.0.1");
     else if (options.host == QLatin1String("::"))
         options.host = QStringLiteral("::1");
+    if (!m_config.providers.twilioAuthToken.isEmpty()) {
+        // An engine that checks Twilio's signature takes only streams its own
+        // webhook announced: the demo call goes through it, signed, as Twilio would.
+        options.viaWebhook = true;
+        options.authToken = m_config.providers.twilioAuthToken;
+        if (!m_config.publicUrl.isEmpty()) {
+            QString base = m_config.publicUrl.trimmed();
+            while (base.endsWith(QLatin1Char('/')))
+                base.chop(1);
+            options.signedWebhookUrl = base + options.webhookPath;
+        }
+    }
     // The caller speaks in a voice other than the agent's, so a listener can
     // tell them apart.
     for (const auto &question : std::as_const(asked)) {

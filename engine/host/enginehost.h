@@ -30,6 +30,9 @@ public:
     // Starts the engine thread and waits (briefly) until it listens.
     bool start(QString *error);
     void stop();
+    // Graceful stop: no new calls; live ones finish (up to the config's
+    // drainMs, then a goodbye); drained() when none is left.
+    void drain();
     bool isRunning() const;
 
     QString listenAddress() const { return m_listenAddress; } // host:port actually bound
@@ -55,6 +58,7 @@ Q_SIGNALS:
     void engineError(const QString &message);
     void prewarmProgress(const QString &tenantId, int done, int total);
     void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
+    void drained();
 
 private:
     EngineConfig m_config;

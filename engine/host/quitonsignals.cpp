@@ -16,17 +16,30 @@ int g_fds[2] = {-1, -1};
 } // namespace
 
 QuitOnSignals::QuitOnSignals(QObject *parent)
+    : QuitOnSignals(std::function<void()>(), parent)
+{
+}
+
+QuitOnSignals::QuitOnSignals(std::function<void()> gracefulStop, QObject *parent)
     : QObject(parent)
+    , m_gracefulStop(std::move(gracefulStop))
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_fds) != 0) {
         log::get("main")->warn("call=- tenant=- no socket pair for signals: SIGINT/SIGTERM end the process abruptly");
         return;
     }
     m_notifier = new QSocketNotifier(g_fds[1], QSocketNotifier::Read, this);
-    connect(m_notifier, &QSocketNotifier::activated, this, [] {
+    connect(m_notifier, &QSocketNotifier::activated, this, [this] {
         char signal = 0;
-        if (::read(g_fds[1], &signal, 1) == 1)
-            log::get("main")->info("call=- tenant=- signal {}: shutting down", int(signal));
+        if (::read(g_fds[1], &signal, 1) != 1)
+            return;
+        if (m_gracefulStop && !m_stopping) {
+            m_stopping = true;
+            log::get("main")->info("call=- tenant=- signal {}: stopping gracefully (a second signal stops at once)", int(signal));
+            m_gracefulStop();
+            return;
+        }
+        log::get("main")->info("call=- tenant=- signal {}: shutting down", int(signal));
         QCoreApplication::quit();
     });
     struct sigaction action{};

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "observability/providerfailure.h"
+
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -53,6 +55,9 @@ public:
     virtual void respond(const ResponderRequest &request) = 0;
     // Valid after finished().
     virtual ResponderUsage lastUsage() const { return {}; }
+    // Why the last request failed, in words governance understands; valid
+    // after failed().
+    virtual ProviderFailure providerFailure() const { return {}; }
     // Barge-in or hang-up: no further signal for the current request.
     virtual void cancel() = 0;
 
@@ -60,6 +65,9 @@ Q_SIGNALS:
     void textDelta(const QString &text); // spoken content only, in order
     void finished();
     void failed(const QString &reason);
+    // The request left for the provider (monotonic clock): what came before
+    // it was our own queue or connection set-up, and the trace shows it apart.
+    void requestSent(qint64 monotonicNs);
 };
 
 class ResponderFactory

@@ -13,9 +13,11 @@ const char *turnStageName(TurnStage stage)
     case TurnStage::Endpointed: return "endpointed";
     case TurnStage::SttFinal: return "stt_final";
     case TurnStage::ResponderStart: return "responder_start";
+    case TurnStage::LlmRequestSent: return "llm_request_sent";
     case TurnStage::FirstToken: return "first_token";
     case TurnStage::FirstSentence: return "first_sentence";
     case TurnStage::TtsStart: return "tts_start";
+    case TurnStage::TtsRequestSent: return "tts_request_sent";
     case TurnStage::TtsFirstAudio: return "tts_first_audio";
     case TurnStage::FirstFrameOut: return "first_frame_out";
     case TurnStage::BargeIn: return "barge_in";

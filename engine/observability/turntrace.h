@@ -15,10 +15,12 @@ enum class TurnStage : int {
     EndOfSpeech,    // caller stopped talking: the last voiced audio
     Endpointed,     // the endpointer decided the turn is over (EndOfSpeech + endpointing silence)
     SttFinal,       // final transcript available
-    ResponderStart, // request sent to the responder
+    ResponderStart, // request handed to the responder
+    LlmRequestSent, // its HTTP request left (a gap before it is our queue or connection set-up)
     FirstToken,     // first spoken token back
     FirstSentence,  // first complete sentence cut by the splitter
     TtsStart,       // first sentence handed to TTS
+    TtsRequestSent, // its cloud TTS request left (a gap before it is our queue or connection set-up)
     TtsFirstAudio,  // its first audio came back (cache hit or synthesis)
     FirstFrameOut,  // first 20 ms frame of the reply sent to the caller
     BargeIn,        // caller talked over the reply

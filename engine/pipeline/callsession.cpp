@@ -7,6 +7,8 @@
 
 #include "observability/clock.h"
 
+#include <algorithm>
+
 namespace apex {
 
 const char *callStateName(CallState state)
@@ -30,6 +32,8 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
 {
     m_leg->setParent(nullptr);
     m_speaker = new Speaker(m_leg.get(), m_services.synthesizer, this);
+    m_silenceBudget.setSingleShot(true);
+    connect(&m_silenceBudget, &QTimer::timeout, this, &CallSession::onSilenceBudgetSpent);
     connect(m_leg.get(), &CallLeg::started, this, &CallSession::onLegStarted);
     connect(m_leg.get(), &CallLeg::ended, this, &CallSession::onLegEnded);
     connect(m_leg.get(), &CallLeg::audioReceived, this, [this](const QByteArray &mulaw) {
@@ -41,6 +45,7 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
         emitLine(TranscriptLine::Speaker::System, QStringLiteral("DTMF %1").arg(digit), true);
     });
     connect(m_speaker, &Speaker::firstFrameSent, this, [this](std::int64_t ns) {
+        m_silenceBudget.stop();
         if (m_turn)
             m_turn->stamp(TurnStage::FirstFrameOut, ns);
         if (m_state == CallState::Thinking)
@@ -49,6 +54,10 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
     connect(m_speaker, &Speaker::firstAudio, this, [this](std::int64_t ns) {
         if (m_turn)
             m_turn->stamp(TurnStage::TtsFirstAudio, ns);
+    });
+    connect(m_speaker, &Speaker::synthesisRequestSent, this, [this](qint64 ns) {
+        if (m_turn)
+            m_turn->stamp(TurnStage::TtsRequestSent, ns);
     });
     connect(m_speaker, &Speaker::synthesisStarted, this, [this] {
         if (m_turn)
@@ -113,9 +122,13 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     connect(m_responder.get(), &Responder::textDelta, this, &CallSession::onResponderText);
     connect(m_responder.get(), &Responder::finished, this, &CallSession::onResponderFinished);
     connect(m_responder.get(), &Responder::failed, this, &CallSession::onResponderFailed);
+    connect(m_responder.get(), &Responder::requestSent, this, [this](qint64 ns) {
+        if (m_turn)
+            m_turn->stamp(TurnStage::LlmRequestSent, ns);
+    });
     m_responder->prepareCall(m_info.callId, m_tenant->id);
 
-    m_speaker->setVoice(m_tenant->id, m_tenant->voice, m_tenant->language);
+    m_speaker->setVoice(m_tenant->id, m_tenant->voice, m_tenant->language, m_info.callId);
     Q_EMIT started(m_info.callId, m_tenant->id);
 
     // The agent speaks first.
@@ -147,6 +160,8 @@ void CallSession::onLegEnded(CallEndReason reason, const QString &detail)
 
 void CallSession::onSpeechStarted()
 {
+    if (m_hangUpAfterReply)
+        return; // the goodbye is not interrupted
     if (m_state == CallState::Greeting || m_state == CallState::Thinking || m_state == CallState::Speaking)
         bargeIn();
 }
@@ -154,6 +169,7 @@ void CallSession::onSpeechStarted()
 void CallSession::bargeIn()
 {
     ++m_epoch;
+    m_silenceBudget.stop();
     m_log.info("barge-in in state {} (epoch {})", callStateName(m_state), m_epoch);
     m_speaker->interrupt();
     if (m_responder)
@@ -162,8 +178,10 @@ void CallSession::bargeIn()
     m_splitter = SentenceSplitter();
     if (m_turn) {
         m_turn->stampNow(TurnStage::BargeIn);
-        if (!m_reply.isEmpty())
-            appendHistory(ConversationTurn::Role::Agent, m_reply);
+        // Only a reply the caller started to hear belongs to the conversation.
+        if (!m_reply.isEmpty() && m_turn->has(TurnStage::FirstFrameOut))
+            appendHistory(ConversationTurn::Role::Agent, m_reply.simplified());
+        m_replyAwaitingPlayout = false;
         finishTurn();
     }
     setState(CallState::Listening);
@@ -171,6 +189,8 @@ void CallSession::bargeIn()
 
 void CallSession::onEndOfSpeech()
 {
+    if (m_hangUpAfterReply)
+        return;
     // A new utterance ended; an older one still in flight was superseded by barge-in.
     startTurn();
 }
@@ -183,11 +203,30 @@ void CallSession::startTurn()
     m_turn = TurnTrace(++m_turnIndex);
     m_turn->stamp(TurnStage::EndOfSpeech, now - std::int64_t(m_tenant->endpointingMs) * 1'000'000);
     m_turn->stamp(TurnStage::Endpointed, now);
+    m_holdLineSpoken = false;
+    // The budget runs from the caller's last word, which was endpointingMs ago.
+    m_silenceBudget.start(std::max(0, m_tenant->silenceBudgetMs - m_tenant->endpointingMs));
+}
+
+void CallSession::onSilenceBudgetSpent()
+{
+    // Whatever is slow (the final transcript, the first token, the first TTS
+    // byte), the caller must not hear dead air: the providers' own deadlines
+    // hand the turn to the fallbacks, and the hold line covers the wait.
+    if (!m_turn || m_holdLineSpoken || m_tenant->holdLine.isEmpty() || m_state == CallState::Ended)
+        return;
+    if (m_state != CallState::Listening && m_state != CallState::Thinking)
+        return;
+    m_holdLineSpoken = true;
+    m_log.warn("turn {}: no reply audio {} ms after the caller stopped; saying the hold line", m_turn->turnIndex(),
+               m_tenant->silenceBudgetMs);
+    emitLine(TranscriptLine::Speaker::System, QStringLiteral("Hold line: the reply is late"), true);
+    m_speaker->say(m_tenant->holdLine);
 }
 
 void CallSession::onFinalTranscript(const QString &rawText)
 {
-    if (m_state == CallState::Ended)
+    if (m_state == CallState::Ended || m_hangUpAfterReply)
         return;
     const QString text = rawText.simplified();
     if (!m_turn)
@@ -197,6 +236,9 @@ void CallSession::onFinalTranscript(const QString &rawText)
         // Noise, a cough, or speech the model could not place: keep listening.
         m_log.info("turn {}: nothing recognised", m_turn->turnIndex());
         m_turn.reset();
+        m_silenceBudget.stop();
+        if (m_holdLineSpoken)
+            m_speaker->endReply(); // the hold line was the whole reply
         emitLine(TranscriptLine::Speaker::Caller, QString(), true);
         if (m_state != CallState::Greeting && m_state != CallState::Speaking)
             setState(CallState::Listening);
@@ -244,7 +286,8 @@ void CallSession::onResponderFinished()
     m_turn->completionTokens = usage.completionTokens;
     m_turn->tokensPerSecond = usage.tokensPerSecond;
     emitLine(TranscriptLine::Speaker::Agent, reply, true);
-    appendHistory(ConversationTurn::Role::Agent, reply);
+    // Saved once played: a reply cut off by a hang-up or a stop was never heard.
+    m_replyAwaitingPlayout = true;
     m_speaker->endReply(QStringLiteral("turn-%1").arg(m_turn->turnIndex()));
 }
 
@@ -272,10 +315,43 @@ void CallSession::speak(const QString &sentence)
     m_speaker->say(sentence);
 }
 
+void CallSession::endWithGoodbye()
+{
+    if (m_state == CallState::Ended || m_hangUpAfterReply)
+        return;
+    if (!m_tenant) {
+        m_leg->hangUp();
+        end();
+        return;
+    }
+    m_log.info("the engine is stopping: saying goodbye and hanging up");
+    m_hangUpAfterReply = true;
+    m_silenceBudget.stop();
+    if (m_responder)
+        m_responder->cancel();
+    if (m_speaker->isSpeaking() || m_turn) {
+        m_speaker->interrupt();
+        m_leg->clearAudio();
+    }
+    if (m_turn)
+        finishTurn();
+    setState(CallState::Speaking);
+    m_speaker->say(m_tenant->goodbyeLine);
+    emitLine(TranscriptLine::Speaker::Agent, m_tenant->goodbyeLine, true);
+    m_speaker->endReply(QStringLiteral("goodbye"));
+}
+
 void CallSession::onReplyPlayed()
 {
     if (m_state == CallState::Ended)
         return;
+    if (m_hangUpAfterReply) {
+        m_leg->hangUp();
+        end();
+        return;
+    }
+    if (std::exchange(m_replyAwaitingPlayout, false) && m_turn)
+        appendHistory(ConversationTurn::Role::Agent, m_turn->reply);
     finishTurn();
     setState(CallState::Listening);
 }
@@ -344,6 +420,7 @@ void CallSession::end()
 {
     if (m_state == CallState::Ended)
         return;
+    m_silenceBudget.stop();
     if (m_recognizer)
         m_recognizer->stop();
     if (m_responder)

@@ -12,6 +12,7 @@
 #include <QDateTime>
 #include <QList>
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 #include <optional>
@@ -38,6 +39,10 @@ public:
     CallState state() const { return m_state; }
     std::uint64_t epoch() const { return m_epoch; }
     const QList<TurnTrace> &traces() const { return m_traces; }
+
+    // The engine must stop: whatever the agent was doing, it says the tenant's
+    // goodbye line and hangs up once that has been played.
+    void endWithGoodbye();
     const QList<ConversationTurn> &history() const { return m_history; }
     std::uint64_t framesSent() const;
     std::uint64_t lateFrames() const; // sent more than 5 ms after their deadline
@@ -63,6 +68,7 @@ private:
     void onResponderFinished();
     void onResponderFailed(const QString &reason);
     void onReplyPlayed();
+    void onSilenceBudgetSpent();
 
     void speak(const QString &sentence);
     void bargeIn();
@@ -89,6 +95,10 @@ private:
     int m_turnIndex = 0;
     std::optional<TurnTrace> m_turn;   // the turn in progress
     QString m_reply;                   // what the agent has said in this turn
+    QTimer m_silenceBudget;            // end of speech -> first reply audio, per turn
+    bool m_holdLineSpoken = false;     // this turn's wait was covered by the hold line
+    bool m_hangUpAfterReply = false;   // the goodbye is playing
+    bool m_replyAwaitingPlayout = false; // the turn's reply goes into the history once played
     QList<ConversationTurn> m_history;
     QList<TurnTrace> m_traces;
 };

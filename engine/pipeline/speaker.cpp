@@ -26,9 +26,10 @@ Speaker::~Speaker()
             s.job->cancel();
 }
 
-void Speaker::setVoice(const QString &tenantId, const QString &voice, const QString &language)
+void Speaker::setVoice(const QString &tenantId, const QString &voice, const QString &language, const QString &callId)
 {
     m_tenantId = tenantId;
+    m_callId = callId;
     m_voice = voice;
     m_language = language;
 }
@@ -43,10 +44,12 @@ void Speaker::say(const QString &sentence)
         m_firstAudioOfReply = true;
         s.opensReply = true;
     }
-    SynthesisJob *job = m_synthesizer->synthesize(SynthesisRequest{sentence, m_voice, m_language, m_tenantId}, this);
+    SynthesisJob *job = m_synthesizer->synthesize(SynthesisRequest{sentence, m_voice, m_language, m_tenantId, m_callId}, this);
     s.job = job;
     connect(job, &SynthesisJob::audio, this, [this, job](const QByteArray &mulaw) { onAudio(job, mulaw); });
     connect(job, &SynthesisJob::finished, this, [this, job] { onJobDone(job); });
+    if (s.opensReply)
+        connect(job, &SynthesisJob::requestSent, this, &Speaker::synthesisRequestSent);
     connect(job, &SynthesisJob::failed, this, [this, job](const QString &reason) {
         if (auto *s = sentenceOf(job))
             Q_EMIT synthesisFailed(s->text, reason);

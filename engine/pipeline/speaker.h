@@ -34,7 +34,7 @@ public:
     Speaker(CallLeg *leg, SpeechSynthesizer *synthesizer, QObject *parent = nullptr);
     ~Speaker() override;
 
-    void setVoice(const QString &tenantId, const QString &voice, const QString &language);
+    void setVoice(const QString &tenantId, const QString &voice, const QString &language, const QString &callId = {});
 
     // Queues one sentence of the current reply.
     void say(const QString &sentence);
@@ -51,6 +51,7 @@ public:
 
 Q_SIGNALS:
     void synthesisStarted(const QString &sentence);
+    void synthesisRequestSent(qint64 monotonicNs); // the reply's first sentence went to a cloud TTS
     void firstAudio(std::int64_t monotonicNs);     // once per reply: TTS gave the first sentence's first bytes
     void firstFrameSent(std::int64_t monotonicNs); // once per reply
     void speakingChanged(bool speaking);
@@ -77,6 +78,7 @@ private:
     CallLeg *m_leg;
     SpeechSynthesizer *m_synthesizer;
     QString m_tenantId;
+    QString m_callId;
     QString m_voice;
     QString m_language;
     QList<Sentence> m_queue;

@@ -136,23 +136,4 @@ QString breakerStateName(BreakerState state)
     return QStringLiteral("unknown");
 }
 
-QString failureKindName(FailureKind kind)
-{
-    switch (kind) {
-    case FailureKind::Connect:
-        return QStringLiteral("connect");
-    case FailureKind::Timeout:
-        return QStringLiteral("timeout");
-    case FailureKind::ServerError:
-        return QStringLiteral("server-error");
-    case FailureKind::RateLimited:
-        return QStringLiteral("rate-limited");
-    case FailureKind::Unauthorized:
-        return QStringLiteral("unauthorized");
-    case FailureKind::Protocol:
-        return QStringLiteral("protocol");
-    }
-    return QStringLiteral("unknown");
-}
-
 } // namespace apex

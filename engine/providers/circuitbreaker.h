@@ -12,6 +12,8 @@
 // turn was already answered by someone else. Those say nothing about the
 // provider, and counting them would open breakers on busy, healthy days.
 
+#include "observability/providerfailure.h"
+
 #include <QMutex>
 #include <QString>
 
@@ -23,8 +25,6 @@
 namespace apex {
 
 enum class BreakerState { Closed, Open, HalfOpen };
-
-enum class FailureKind { Connect, Timeout, ServerError, RateLimited, Unauthorized, Protocol };
 
 // How a call was let through. A result must be reported with the admission it
 // got, so that a straggler admitted before the breaker opened cannot decide
@@ -109,6 +109,5 @@ private:
 
 // Stable names for logs and /metrics labels.
 QString breakerStateName(BreakerState state);
-QString failureKindName(FailureKind kind);
 
 } // namespace apex

@@ -1,59 +1,148 @@
 #include "providers/fallbackrecognizer.h"
 
-#include "observability/logging.h"
+#include "audio/g711.h"
 
 namespace apex {
 
+namespace {
+
+audio::VoiceActivityDetector::Settings vadFor(const Tenant &tenant)
+{
+    audio::VoiceActivityDetector::Settings settings;
+    settings.endpointingMs = tenant.endpointingMs;
+    return settings;
+}
+
+} // namespace
+
 FallbackRecognizer::FallbackRecognizer(std::unique_ptr<SpeechRecognizer> primary, SpeechRecognizerFactory *fallback,
-                                       Tenant tenant, QString callId, QObject *parent)
+                                       Tenant tenant, QString callId, RecognitionGovernance governance, BreakerPass pass,
+                                       QObject *parent)
     : SpeechRecognizer(parent)
     , m_fallback(fallback)
     , m_tenant(std::move(tenant))
     , m_callId(std::move(callId))
+    , m_governance(std::move(governance))
+    , m_pass(std::move(pass))
+    , m_log("stt", m_callId, m_tenant.id)
+    , m_vad(vadFor(m_tenant))
 {
+    m_deafWatchdog.setSingleShot(true);
+    connect(&m_deafWatchdog, &QTimer::timeout, this, [this] {
+        failOver(ProviderFailure{FailureKind::Timeout},
+                 QStringLiteral("no result %1 ms after the caller stopped speaking").arg(m_governance.resultDeadlineMs));
+    });
     m_current = std::move(primary);
     adopt(m_current.get());
 }
 
 void FallbackRecognizer::adopt(SpeechRecognizer *recognizer)
 {
-    connect(recognizer, &SpeechRecognizer::speechStarted, this, &SpeechRecognizer::speechStarted);
-    connect(recognizer, &SpeechRecognizer::partialTranscript, this, &SpeechRecognizer::partialTranscript);
-    connect(recognizer, &SpeechRecognizer::endOfSpeech, this, &SpeechRecognizer::endOfSpeech);
-    connect(recognizer, &SpeechRecognizer::finalTranscript, this, &SpeechRecognizer::finalTranscript);
+    connect(recognizer, &SpeechRecognizer::speechStarted, this, [this] {
+        heardFromPrimary();
+        Q_EMIT speechStarted();
+    });
+    connect(recognizer, &SpeechRecognizer::partialTranscript, this, [this](const QString &text) {
+        heardFromPrimary();
+        Q_EMIT partialTranscript(text);
+    });
+    connect(recognizer, &SpeechRecognizer::endOfSpeech, this, [this] {
+        heardFromPrimary();
+        Q_EMIT endOfSpeech();
+    });
+    connect(recognizer, &SpeechRecognizer::finalTranscript, this, [this](const QString &text) {
+        heardFromPrimary();
+        // Answered for: the fallback will never need to hear it again.
+        m_unanswered.clear();
+        if (!m_onFallback)
+            m_pass.succeeded();
+        Q_EMIT finalTranscript(text);
+    });
     connect(recognizer, &SpeechRecognizer::failed, this, [this, recognizer](const QString &reason) {
         if (m_stopped || recognizer != m_current.get())
             return;
         if (m_onFallback || !m_fallback) {
+            m_failure = recognizer->providerFailure();
             Q_EMIT failed(reason);
             return;
         }
-        log::CallLogger("stt", m_callId, m_tenant.id).warn("{} failed ({}); continuing with {}", recognizer->metaObject()->className(), reason, m_fallback->name());
-        m_onFallback = true;
-        recognizer->disconnect(this);
-        recognizer->stop();
-        // Not now: we are inside the failing recognizer's own signal.
-        m_current.release()->deleteLater();
-        m_current = m_fallback->create(m_tenant, m_callId);
-        adopt(m_current.get());
+        failOver(recognizer->providerFailure(), reason);
     });
+}
+
+void FallbackRecognizer::heardFromPrimary()
+{
+    m_primarySpokeSinceOnset = true;
+    m_deafWatchdog.stop();
+}
+
+void FallbackRecognizer::failOver(const ProviderFailure &failure, const QString &reason)
+{
+    if (m_stopped || m_onFallback)
+        return;
+    m_failure = failure;
+    // A call that already succeeded once has settled its pass: this failure
+    // still counts, through a pass of its own.
+    BreakerPass late;
+    if (!m_pass.pending())
+        late = BreakerPass(m_governance.breaker);
+    BreakerPass &pass = m_pass.pending() ? m_pass : late;
+    const bool wasProbe = pass.isProbe();
+    if (pass.failed(failure, reason) == BreakerState::Open && (wasProbe || failure.kind == FailureKind::Unauthorized))
+        m_log.warn("the STT breaker is open ({}): new calls start on {}", failureKindName(failure.kind), m_fallback->name());
+    m_log.warn("{} failed ({}); continuing with {}, replaying the last {} ms it did not answer for",
+               m_current->metaObject()->className(), reason, m_fallback->name(), m_unanswered.size() / 8);
+    m_onFallback = true;
+    m_deafWatchdog.stop();
+    SpeechRecognizer *old = m_current.release();
+    old->disconnect(this);
+    old->stop();
+    // Not now: we may be inside the failing recognizer's own signal.
+    old->deleteLater();
+    m_current = m_fallback->create(m_tenant, m_callId);
+    adopt(m_current.get());
+    const QByteArray replay = std::exchange(m_unanswered, {});
+    if (!replay.isEmpty())
+        m_current->pushMulaw(replay);
 }
 
 void FallbackRecognizer::pushMulaw(QByteArrayView mulaw)
 {
-    if (!m_stopped)
-        m_current->pushMulaw(mulaw);
+    if (m_stopped)
+        return;
+    if (!m_onFallback) {
+        m_unanswered.append(mulaw.data(), mulaw.size());
+        if (m_unanswered.size() > kMaxUnansweredBytes)
+            m_unanswered.remove(0, m_unanswered.size() - kMaxUnansweredBytes);
+        const QVector<std::int16_t> pcm = audio::g711::decodeMulaw(mulaw);
+        switch (m_vad.push(pcm)) {
+        case audio::VoiceActivityDetector::Event::SpeechStarted:
+            m_primarySpokeSinceOnset = false;
+            break;
+        case audio::VoiceActivityDetector::Event::SpeechEnded:
+            if (!m_primarySpokeSinceOnset && m_governance.resultDeadlineMs > 0 && m_fallback)
+                m_deafWatchdog.start(m_governance.resultDeadlineMs);
+            break;
+        case audio::VoiceActivityDetector::Event::None:
+            break;
+        }
+    }
+    m_current->pushMulaw(mulaw);
 }
 
 void FallbackRecognizer::stop()
 {
     m_stopped = true;
+    m_deafWatchdog.stop();
+    m_pass.abandoned();
     m_current->stop();
 }
 
-FallbackRecognizerFactory::FallbackRecognizerFactory(SpeechRecognizerFactory *primary, SpeechRecognizerFactory *fallback)
+FallbackRecognizerFactory::FallbackRecognizerFactory(SpeechRecognizerFactory *primary, SpeechRecognizerFactory *fallback,
+                                                     RecognitionGovernance governance)
     : m_primary(primary)
     , m_fallback(fallback)
+    , m_governance(std::move(governance))
 {
 }
 
@@ -70,7 +159,13 @@ void FallbackRecognizerFactory::prepareTenant(const Tenant &tenant)
 
 std::unique_ptr<SpeechRecognizer> FallbackRecognizerFactory::create(const Tenant &tenant, const QString &callId)
 {
-    return std::make_unique<FallbackRecognizer>(m_primary->create(tenant, callId), m_fallback, tenant, callId);
+    BreakerPass pass(m_governance.breaker);
+    if (pass.refused()) {
+        log::CallLogger("stt", callId, tenant.id).info("starting on {}: the STT breaker is open", m_fallback->name());
+        return m_fallback->create(tenant, callId);
+    }
+    return std::make_unique<FallbackRecognizer>(m_primary->create(tenant, callId), m_fallback, tenant, callId, m_governance,
+                                                std::move(pass));
 }
 
 } // namespace apex

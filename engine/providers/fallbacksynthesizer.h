@@ -1,17 +1,31 @@
 #pragma once
 
+#include "providers/breakerpass.h"
 #include "tts/speechsynthesizer.h"
+
+#include <memory>
 
 namespace apex {
 
-// Silence is the worst outcome: a sentence whose primary synthesis fails before
-// any audio arrived is spoken by the fallback instead (Azure -> flite/espeak-ng).
-// A failure after audio started is passed on: replaying the sentence from the
-// top in another voice would be worse than a cut.
+struct SynthesisGovernance
+{
+    std::shared_ptr<CircuitBreaker> breaker;
+    // No first audio this long after the request: the fallback voice speaks the
+    // sentence and whatever the primary sends later is dropped.
+    int firstAudioDeadlineMs = 1000;
+    // Audio stopped this long mid-sentence: the primary is given up on.
+    int stallMs = 1500;
+};
+
+// Silence is the worst outcome: a sentence whose primary synthesis fails, is
+// refused by an open breaker, or is too slow to start is spoken by the
+// fallback instead (Azure -> flite/espeak-ng). A failure after audio started
+// is passed on: replaying the sentence from the top in another voice would be
+// worse than a cut.
 class FallbackSynthesizer : public SpeechSynthesizer
 {
 public:
-    FallbackSynthesizer(SpeechSynthesizer *primary, SpeechSynthesizer *fallback);
+    FallbackSynthesizer(SpeechSynthesizer *primary, SpeechSynthesizer *fallback, SynthesisGovernance governance = {});
 
     QString name() const override;
     bool supports(const SynthesisRequest &request) const override;
@@ -20,6 +34,7 @@ public:
 private:
     SpeechSynthesizer *m_primary;
     SpeechSynthesizer *m_fallback;
+    SynthesisGovernance m_governance;
 };
 
 } // namespace apex

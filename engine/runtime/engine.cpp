@@ -5,6 +5,8 @@
 #include "observability/logging.h"
 #include "observability/processstats.h"
 #include "observability/prometheustext.h"
+#include "providers/providergovernor.h"
+#include "httpclient/httpclientpool.h"
 #include "pipeline/callsession.h"
 #include "runtime/prewarmer.h"
 #include "telephony/twiliomedialeg.h"
@@ -13,6 +15,8 @@
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
 #include <QThread>
+
+#include <QTimer>
 
 namespace apex {
 
@@ -48,7 +52,7 @@ bool Engine::start(QString *error)
     m_services = m_providers->services();
 
     m_server = new ApexServer(this);
-    m_server->setPublicUrl(m_config.publicUrl);
+    m_server->applyConfig(m_config); // public URL, Twilio auth token, operator token, limits
     m_server->setTenantResolver([this](const QString &calledNumber) {
         const auto tenant = m_tenants.resolve(QString(), calledNumber);
         return tenant ? tenant->id : QString();
@@ -126,8 +130,36 @@ QJsonObject Engine::stats() const
         for (auto it = providers.begin(); it != providers.end(); ++it)
             out.insert(it.key(), it.value());
     }
+    if (m_server)
+        out.insert(QStringLiteral("network"), m_server->networkStats());
     return out;
 }
+
+namespace {
+
+// Outbound HTTP per provider, so a queue in front of a provider is never
+// counted as the provider's time.
+void writeHttpClientMetrics(PrometheusText &out)
+{
+    const auto all = HttpClientPool::allCounters();
+    auto each = [&](const char *name, const char *type, const char *help, auto value) {
+        out.family(QLatin1String(name), type, QLatin1String(help));
+        for (const HttpClientCounters *c : all)
+            out.sample(QLatin1String(name), double(value(*c)), {{QStringLiteral("provider"), c->provider}});
+    };
+    each("apex_http_requests_total", "counter", "Requests sent to the provider.", [](const HttpClientCounters &c) { return c.requests.load(); });
+    each("apex_http_in_flight", "gauge", "Requests to the provider in flight now.", [](const HttpClientCounters &c) { return c.inFlight.load(); });
+    each("apex_http_in_flight_peak", "gauge", "Most requests to the provider in flight at once.", [](const HttpClientCounters &c) { return c.peakInFlight.load(); });
+    each("apex_http_connection_pools", "gauge", "Connection pools of six open to the provider, all threads.", [](const HttpClientCounters &c) { return c.managers.load(); });
+    each("apex_http_request_wait_seconds_total", "counter", "Time requests waited before leaving: our queue and connection set-up.",
+         [](const HttpClientCounters &c) { return double(c.waitMicrosTotal.load()) / 1e6; });
+    each("apex_http_request_wait_seconds_max", "gauge", "Longest wait of one request before it left.",
+         [](const HttpClientCounters &c) { return double(c.waitMicrosMax.load()) / 1e6; });
+    each("apex_http_requests_waited_total", "counter", "Requests that waited more than 5 ms before leaving.",
+         [](const HttpClientCounters &c) { return c.waitedOverMs.load(); });
+}
+
+} // namespace
 
 QByteArray Engine::metrics() const
 {
@@ -167,6 +199,11 @@ QByteArray Engine::metrics() const
         out.sample(QStringLiteral("apex_llm_ratelimit_remaining"), limit.value(QStringLiteral("remainingTokens")).toDouble(), {{QStringLiteral("kind"), QStringLiteral("tokens")}});
     }
 
+    m_providers->governor().writeMetrics(out);
+    writeHttpClientMetrics(out);
+    if (m_server)
+        m_server->appendMetrics(out);
+
     out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
                QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
     for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
@@ -188,8 +225,42 @@ quint16 Engine::port() const
     return m_server ? m_server->serverPort() : 0;
 }
 
+void Engine::drain(int drainMs)
+{
+    if (m_draining)
+        return;
+    m_draining = true;
+    log::get("engine")->info("call=- tenant=- draining: {} live calls may finish within {} ms; new calls are refused",
+                             m_sessions.size(), drainMs);
+    if (m_sessions.isEmpty()) {
+        Q_EMIT drained();
+        return;
+    }
+    QTimer::singleShot(drainMs, this, [this] {
+        if (m_sessions.isEmpty())
+            return;
+        log::get("engine")->warn("call=- tenant=- drain time spent: saying goodbye to {} live calls", m_sessions.size());
+        const auto sessions = m_sessions.keys();
+        for (CallSession *session : sessions)
+            session->endWithGoodbye();
+        // A goodbye that cannot be played (a stuck leg) must not keep the process up.
+        QTimer::singleShot(10000, this, [this] {
+            if (!m_sessions.isEmpty()) {
+                log::get("engine")->warn("call=- tenant=- {} calls did not end after their goodbye; stopping anyway", m_sessions.size());
+                Q_EMIT drained();
+            }
+        });
+    });
+}
+
 void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
 {
+    if (m_draining) {
+        log::get("engine")->info("call=- tenant=- refusing a new media stream: the engine is stopping");
+        leg->hangUp();
+        leg.release()->deleteLater();
+        return;
+    }
     auto *session = new CallSession(std::move(leg), m_services, this);
     m_sessions.insert(session, QString());
     connect(session, &CallSession::started, this, [this, session](const QString &callId, const QString &tenantId) {
@@ -218,6 +289,8 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
         Q_EMIT callEnded(callId);
         // Not now: the session is still on the stack of its own signal.
         session->deleteLater();
+        if (m_draining && m_sessions.isEmpty())
+            Q_EMIT drained();
     });
 }
 

@@ -55,6 +55,12 @@ public:
     // EngineConfig::prewarmAtStart is off. Unknown tenant: prewarmFinished with
     // an "error" field.
     void startPrewarm(const QString &tenantId);
+
+    // Stop taking calls and let the live ones finish for up to drainMs; then
+    // each hears its tenant's goodbye line and is hung up. drained() follows
+    // the last call's end (at once when none is live).
+    void drain(int drainMs);
+    bool isDraining() const { return m_draining; }
     void cancelPrewarm(const QString &tenantId);
 
 Q_SIGNALS:
@@ -65,6 +71,7 @@ Q_SIGNALS:
     void callEnded(const QString &callId);
     void prewarmProgress(const QString &tenantId, int done, int total);
     void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
+    void drained();
 
 private:
     EngineConfig m_config;
@@ -75,6 +82,7 @@ private:
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
     QHash<QString, Prewarmer *> m_prewarmers;
+    bool m_draining = false;
     // Totals of the calls that have ended; live calls are added when asked.
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;

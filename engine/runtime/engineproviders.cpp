@@ -10,6 +10,8 @@
 #include "providers/fallbackrecognizer.h"
 #include "providers/fallbackresponder.h"
 #include "providers/fallbacksynthesizer.h"
+#include "providers/providergovernor.h"
+#include "httpclient/httpclientpool.h"
 #include "store/memorysessionstore.h"
 #include "store/redisclient.h"
 #include "store/redissessionstore.h"
@@ -22,6 +24,10 @@
 #include "ttscache/cachingsynthesizer.h"
 #include "tts/embedded/embeddedsynthesizer.h"
 #include "ttscache/ttscache.h"
+
+#include <QUrl>
+
+#include <climits>
 
 namespace apex {
 
@@ -56,6 +62,10 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
     , m_tenants(tenants)
 {
     const ProviderConfig &p = config.providers;
+    m_governor = std::make_shared<ProviderGovernor>(config);
+    const GovernanceSettings &g = config.governance;
+    for (const char *provider : {"llm", "azure-tts"})
+        HttpClientPool::setMaxConnections(QLatin1String(provider), g.httpConnectionsPerProvider);
 
     // Shared state first: Redis when configured, in-process otherwise.
     m_ttsCache = std::make_unique<TtsCache>();
@@ -76,7 +86,9 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
     QHash<QString, SpeechRecognizerFactory *> stt{{QStringLiteral("pocketsphinx"), pocketsphinx}};
     if (p.hasDeepgram()) {
         auto *deepgram = own<DeepgramRecognizerFactory>(m_owned, DeepgramSettings::fromProviderConfig(p));
-        stt.insert(QStringLiteral("deepgram"), own<FallbackRecognizerFactory>(m_owned, deepgram, pocketsphinx));
+        RecognitionGovernance governance{m_governor->breakers().breaker(QString::fromLatin1(kDeepgramBreaker), QUrl(p.deepgramUrl).host()),
+                                         g.sttResultDeadlineMs};
+        stt.insert(QStringLiteral("deepgram"), own<FallbackRecognizerFactory>(m_owned, deepgram, pocketsphinx, governance));
     }
     m_recognizers = own<RoutingRecognizerFactory>(m_owned, p, stt);
 
@@ -86,7 +98,10 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
     if (p.hasLlm()) {
         auto *groq = own<OpenAiResponderFactory>(m_owned, openAiSettingsFrom(p));
         // Runs on the responders' thread, which is this engine thread.
-        groq->setRateLimitObserver([this](const RateLimitInfo &info) {
+        groq->setRateLimitObserver([this, governor = m_governor](const RateLimitInfo &info) {
+            if (info.remainingRequests >= 0 && info.resetRequestsMs >= 0)
+                governor->llmConcurrency().onRateLimitHeaders(int(std::min<qint64>(info.remainingRequests, INT_MAX)),
+                                                              std::chrono::milliseconds(info.resetRequestsMs), AimdLimiter::Clock::now());
             if (info.isRateLimited())
                 ++m_rateLimited;
             m_lastRateLimit = QJsonObject{{QStringLiteral("limitRequests"), double(info.limitRequests)},
@@ -95,7 +110,9 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
                                           {QStringLiteral("remainingTokens"), double(info.remainingTokens)},
                                           {QStringLiteral("retryAfterSeconds"), info.retryAfterSeconds}};
         });
-        llm.insert(QStringLiteral("groq"), own<FallbackResponderFactory>(m_owned, groq, faq));
+        ResponderGovernance governance{m_governor->breakers().breaker(QString::fromLatin1(kLlmBreaker), QUrl(p.llmBaseUrl).host()),
+                                       &m_governor->llmConcurrency(), &m_governor->tenantQuotas(), g.ttsFirstAudioDeadlineMs + 100};
+        llm.insert(QStringLiteral("groq"), own<FallbackResponderFactory>(m_owned, groq, faq, governance));
     }
     m_responders = own<RoutingResponderFactory>(m_owned, p, llm);
 
@@ -108,9 +125,13 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
     QHash<QString, SpeechSynthesizer *> tts{{QStringLiteral("embedded"), cachedEmbedded}};
     if (p.hasAzure()) {
         auto *azure = own<AzureSynthesizer>(m_owned, azureSettingsFrom(p));
+        azure->warmUp(); // TCP and TLS up before the first sentence
         auto *cachedAzure = own<CachingSynthesizer>(m_owned, azure, m_ttsCache.get(), QStringLiteral("azure"));
         m_cachingByProvider.insert(QStringLiteral("azure"), cachedAzure);
-        tts.insert(QStringLiteral("azure"), own<FallbackSynthesizer>(m_owned, cachedAzure, cachedEmbedded));
+        const QString region = p.azureSpeechRegion.isEmpty() ? QUrl(p.azureUrl()).host() : p.azureSpeechRegion;
+        SynthesisGovernance governance{m_governor->breakers().breaker(QString::fromLatin1(kAzureTtsBreaker), region),
+                                       g.ttsFirstAudioDeadlineMs, g.ttsStallMs};
+        tts.insert(QStringLiteral("azure"), own<FallbackSynthesizer>(m_owned, cachedAzure, cachedEmbedded, governance));
     }
     m_synthesizer = own<RoutingSynthesizer>(m_owned, p, tenants, tts);
 }
@@ -166,6 +187,7 @@ QJsonObject EngineProviders::stats() const
     out.insert(QStringLiteral("redis"), redis);
     out.insert(QStringLiteral("llm"), QJsonObject{{QStringLiteral("rateLimited"), double(m_rateLimited)},
                                                   {QStringLiteral("lastRateLimit"), m_lastRateLimit}});
+    out.insert(QStringLiteral("governance"), m_governor->toJson());
     return out;
 }
 

@@ -19,6 +19,7 @@ class ResponderFactory;
 class SpeechSynthesizer;
 class TenantRegistry;
 class TtsCache;
+class ProviderGovernor;
 
 // Builds and owns every provider of one engine thread: the embedded ones always
 // (they are the fallback), the cloud ones whose keys are configured, each behind
@@ -41,6 +42,8 @@ public:
     RedisClient *redis() const { return m_redis; }
     QString describe() const; // "stt=… llm=… tts=…" for the start-up log
     QJsonObject stats() const;
+    // Breakers, the LLM concurrency limit and tenant quotas: shared by calls.
+    ProviderGovernor &governor() const { return *m_governor; }
 
 private:
     const EngineConfig &m_config;
@@ -48,14 +51,15 @@ private:
     // Owned providers, in construction order; destroyed in reverse.
     std::vector<std::shared_ptr<void>> m_owned;
     std::unique_ptr<TtsCache> m_ttsCache;
+    std::shared_ptr<ProviderGovernor> m_governor;
     RedisClient *m_redis = nullptr; // child QObject
     SessionStore *m_sessions = nullptr;
     SpeechRecognizerFactory *m_recognizers = nullptr;
     ResponderFactory *m_responders = nullptr;
     SpeechSynthesizer *m_synthesizer = nullptr;
     QHash<QString, CachingSynthesizer *> m_cachingByProvider;
-    // The LLM provider's rate-limit signal (x-ratelimit-*, 429s): for /metrics
-    // now, for the AIMD limiter later.
+    // The LLM provider's last rate-limit signal (x-ratelimit-*, 429s), for
+    // /metrics; the AIMD limiter acts on it.
     QJsonObject m_lastRateLimit;
     quint64 m_rateLimited = 0;
 };

@@ -83,6 +83,8 @@ QStringList Prewarmer::phrasesFor(const Tenant &tenant)
     for (const FaqEntry &entry : tenant.faq)
         texts.append(entry.answer);
     texts.append(tenant.fallbackLine);
+    texts.append(tenant.holdLine);
+    texts.append(tenant.goodbyeLine);
     texts.append(fixedPhrases(tenant.systemPrompt));
 
     QStringList sentences;

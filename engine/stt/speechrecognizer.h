@@ -1,5 +1,7 @@
 #pragma once
 
+#include "observability/providerfailure.h"
+
 #include <QByteArrayView>
 #include <QObject>
 #include <QString>
@@ -23,6 +25,8 @@ public:
     virtual void pushMulaw(QByteArrayView mulaw) = 0;
     // The call is over: drop pending work; no signal is emitted afterwards.
     virtual void stop() = 0;
+    // Why it failed, in words governance understands; valid after failed().
+    virtual ProviderFailure providerFailure() const { return {}; }
 
 Q_SIGNALS:
     void speechStarted();                        // onset: the barge-in hint

@@ -1,5 +1,6 @@
 #include "tenancy/engineconfig.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -25,6 +26,20 @@ QString stringField(const QJsonObject &o, const char *key, const QString &fallba
     return v.isString() ? v.toString() : fallback;
 }
 
+// The shipped resources (the sample config with the demo tenant): installed, they
+// sit in <prefix>/share/apex next to <prefix>/bin, wherever the prefix is (/usr
+// for the .deb); in a build tree there is no such folder and the source tree's
+// resources/ is used.
+QString resourcesDir()
+{
+    if (QCoreApplication::instance()) {
+        const QDir installed(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/apex"));
+        if (installed.exists(QStringLiteral("config")))
+            return installed.canonicalPath();
+    }
+    return QStringLiteral(APEX_RESOURCES_DIR);
+}
+
 } // namespace
 
 QString EngineConfigLoader::resolvePath(const QString &commandLinePath)
@@ -37,7 +52,7 @@ QString EngineConfigLoader::resolvePath(const QString &commandLinePath)
     const QString user = QDir::homePath() + QStringLiteral("/.config/apex/apex.json");
     if (QFileInfo::exists(user))
         return user;
-    return QStringLiteral(APEX_RESOURCES_DIR "/config/apex.json");
+    return resourcesDir() + QStringLiteral("/config/apex.json");
 }
 
 void EngineConfigLoader::applyEnvironment(EngineConfig &config)
@@ -46,6 +61,8 @@ void EngineConfigLoader::applyEnvironment(EngineConfig &config)
         config.listen = qEnvironmentVariable("APEX_LISTEN");
     if (qEnvironmentVariableIsSet("APEX_PUBLIC_URL"))
         config.publicUrl = qEnvironmentVariable("APEX_PUBLIC_URL");
+    if (qEnvironmentVariableIsSet("APEX_OPERATOR_TOKEN"))
+        config.operatorToken = qEnvironmentVariable("APEX_OPERATOR_TOKEN");
     config.providers.applyEnvironment();
 }
 
@@ -64,7 +81,8 @@ std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, Co
     }
     const ProviderConfig &p = config->providers;
     const bool holdsSecrets = !p.deepgramApiKey.isEmpty() || !p.llmApiKey.isEmpty() || !p.azureSpeechKey.isEmpty()
-                              || p.redisUrl.contains(QLatin1Char('@'));
+                              || p.redisUrl.contains(QLatin1Char('@')) || !p.twilioAuthToken.isEmpty()
+                              || !config->operatorToken.isEmpty();
     const auto others = QFileDevice::ReadGroup | QFileDevice::ReadOther;
     if (holdsSecrets && (file.permissions() & others)) {
         fail(error, QStringLiteral("%1 holds API keys but others can read it: chmod 600 %1, or move the keys "
@@ -101,6 +119,14 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
     t.llmModel = stringField(o, "llmModel");
     t.llmFirstTokenDeadlineMs = o.value(QLatin1String("llmFirstTokenDeadlineMs")).toInt(0);
     t.ttsCacheTtlSeconds = o.value(QLatin1String("ttsCacheTtlSeconds")).toInt(t.ttsCacheTtlSeconds);
+    t.silenceBudgetMs = o.value(QLatin1String("silenceBudgetMs")).toInt(t.silenceBudgetMs);
+    t.holdLine = stringField(o, "holdLine", t.holdLine);
+    t.goodbyeLine = stringField(o, "goodbyeLine", t.goodbyeLine);
+    t.llmConcurrencyQuota = o.value(QLatin1String("llmConcurrencyQuota")).toInt(t.llmConcurrencyQuota);
+    if (t.silenceBudgetMs < 300 || t.silenceBudgetMs > 10000 || t.llmConcurrencyQuota < 0) {
+        fail(error, QStringLiteral("tenant %1: silenceBudgetMs must be 300..10000 and llmConcurrencyQuota 0 or more").arg(t.id));
+        return std::nullopt;
+    }
     static const QStringList stt{QString(), QStringLiteral("auto"), QStringLiteral("deepgram"), QStringLiteral("pocketsphinx")};
     static const QStringList llm{QString(), QStringLiteral("auto"), QStringLiteral("groq"), QStringLiteral("faq")};
     static const QStringList tts{QString(), QStringLiteral("auto"), QStringLiteral("azure"), QStringLiteral("embedded")};
@@ -159,6 +185,38 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
     p.azureTtsUrl = stringField(providers, "azureTtsUrl", p.azureTtsUrl);
     p.azureOutputFormat = stringField(providers, "azureOutputFormat", p.azureOutputFormat);
     p.redisUrl = stringField(providers, "redisUrl", p.redisUrl);
+    p.twilioAuthToken = stringField(providers, "twilioAuthToken", p.twilioAuthToken);
+    config.operatorToken = stringField(root, "operatorToken");
+    if (QString limitsError; !config.limits.read(root.value(QLatin1String("limits")).toObject(), &limitsError)) {
+        fail(error, limitsError);
+        return std::nullopt;
+    }
+    config.drainMs = root.value(QLatin1String("drainMs")).toInt(config.drainMs);
+    if (config.drainMs < 0) {
+        fail(error, QStringLiteral("drainMs must be 0 or more"));
+        return std::nullopt;
+    }
+    const QJsonObject governance = root.value(QLatin1String("governance")).toObject();
+    GovernanceSettings &g = config.governance;
+    const struct { const char *name; int *field; int minimum; } numbers[] = {
+        {"breakerCoolDownMs", &g.breakerCoolDownMs, 100},
+        {"azureFailureThreshold", &g.azureFailureThreshold, 1},
+        {"llmFailureThreshold", &g.llmFailureThreshold, 1},
+        {"deepgramFailureThreshold", &g.deepgramFailureThreshold, 1},
+        {"llmConcurrencyInitial", &g.llmConcurrencyInitial, 1},
+        {"llmConcurrencyCeiling", &g.llmConcurrencyCeiling, 1},
+        {"ttsFirstAudioDeadlineMs", &g.ttsFirstAudioDeadlineMs, 0},
+        {"ttsStallMs", &g.ttsStallMs, 0},
+        {"sttResultDeadlineMs", &g.sttResultDeadlineMs, 0},
+        {"httpConnectionsPerProvider", &g.httpConnectionsPerProvider, 6},
+    };
+    for (const auto &n : numbers) {
+        *n.field = governance.value(QLatin1String(n.name)).toInt(*n.field);
+        if (*n.field < n.minimum) {
+            fail(error, QStringLiteral("governance.%1 must be at least %2").arg(QLatin1String(n.name)).arg(n.minimum));
+            return std::nullopt;
+        }
+    }
     for (const auto &value : root.value(QLatin1String("tenants")).toArray()) {
         auto tenant = parseTenant(value.toObject(), error);
         if (!tenant)

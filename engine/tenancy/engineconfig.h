@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tenancy/networklimits.h"
 #include "tenancy/providerconfig.h"
 #include "tenancy/tenant.h"
 
@@ -13,6 +14,25 @@ namespace apex {
 
 // What the engine reads at start-up: where to listen, how Twilio reaches it and
 // the tenants. Loaded once, then handed out as immutable copies.
+// How providers are governed across calls (the "governance" object). The
+// breaker thresholds are the seed's: Azure opens sooner than the LLM, because
+// a sentence that cannot be spoken is heard at once.
+struct GovernanceSettings
+{
+    int breakerCoolDownMs = 30000;
+    int azureFailureThreshold = 3;
+    int llmFailureThreshold = 5;
+    int deepgramFailureThreshold = 5;
+    int llmConcurrencyInitial = 8;
+    int llmConcurrencyCeiling = 64;
+    int ttsFirstAudioDeadlineMs = 600;
+    int ttsStallMs = 1500;
+    int sttResultDeadlineMs = 1500;
+    // Connections each HTTP provider may open per engine thread before its
+    // requests queue (Qt alone stops at six per host).
+    int httpConnectionsPerProvider = 256;
+};
+
 struct EngineConfig
 {
     QString listen = QStringLiteral("127.0.0.1:8080");
@@ -21,6 +41,14 @@ struct EngineConfig
     QList<Tenant> tenants;
     ProviderConfig providers;
     bool prewarmAtStart = true; // fill the TTS cache with every tenant's fixed phrases
+    GovernanceSettings governance;
+    // On SIGTERM live calls may finish for this long; then they hear the
+    // tenant's goodbye line and the engine exits.
+    int drainMs = 30000;
+    NetworkLimits limits;       // the `limits` object: timeouts, sizes, connection caps
+    // Bearer token for /stats, /metrics and any operator API (APEX_OPERATOR_TOKEN,
+    // config `operatorToken`). Empty: those answer loopback peers only.
+    QString operatorToken;
     QString sourcePath;         // the file it came from, for messages
 };
 

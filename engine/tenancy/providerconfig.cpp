@@ -39,6 +39,7 @@ void ProviderConfig::applyEnvironment()
     take("AZURE_TTS_URL", azureTtsUrl);
     take("AZURE_TTS_FORMAT", azureOutputFormat);
     take("REDIS_URL", redisUrl);
+    take("TWILIO_AUTH_TOKEN", twilioAuthToken);
 }
 
 ProviderChoice chooseProviders(const ProviderConfig &config, const Tenant &tenant)
@@ -65,6 +66,19 @@ QString describeConfig(const EngineConfig &config)
     out += QStringLiteral("azure tts:   %1 key %2, format %3\n")
                .arg(p.azureUrl().isEmpty() ? QStringLiteral("(no region)") : p.azureUrl(), maskSecret(p.azureSpeechKey), p.azureOutputFormat);
     out += QStringLiteral("redis:       %1\n").arg(p.redisUrl.isEmpty() ? QStringLiteral("(none: in-process cache and sessions)") : maskUrlPassword(p.redisUrl));
+    out += QStringLiteral("twilio:      auth token %1%2\n")
+               .arg(maskSecret(p.twilioAuthToken),
+                    p.twilioAuthToken.isEmpty() ? QStringLiteral(" (unsigned webhooks and unauthenticated media streams accepted)")
+                                                : QStringLiteral(" (webhook signatures and stream tokens checked)"));
+    out += QStringLiteral("operator:    token %1%2\n")
+               .arg(maskSecret(config.operatorToken),
+                    config.operatorToken.isEmpty() ? QStringLiteral(" (/stats and /metrics answer loopback peers only)") : QString());
+    const NetworkLimits &l = config.limits;
+    out += QStringLiteral("limits:      stream start %1 ms, media gap %2 ms, request head %3 ms, body %4 ms; body %5 B, "
+                          "head %6 B, %7 headers, request line %8 B; %9 connections, %10 per address, %11 log lines/s per remote\n")
+               .arg(l.streamStartTimeoutMs).arg(l.streamMediaTimeoutMs).arg(l.requestHeaderTimeoutMs).arg(l.requestBodyTimeoutMs)
+               .arg(l.maxBodyBytes).arg(l.maxHeaderBytes).arg(l.maxHeaderCount).arg(l.maxRequestLineBytes)
+               .arg(l.maxConnections).arg(l.maxConnectionsPerAddress).arg(l.logLinesPerSecondPerRemote);
     for (const auto &t : config.tenants) {
         const ProviderChoice choice = chooseProviders(p, t);
         out += QStringLiteral("tenant %1%2: \"%3\", %4, voice %5, endpointing %6 ms, %7 FAQ entries, numbers %8\n")

@@ -28,6 +28,10 @@ struct ProviderConfig
 
     QString redisUrl; // empty: in-process cache and sessions only
 
+    // TWILIO_AUTH_TOKEN: set, the voice webhook checks X-Twilio-Signature and the
+    // media stream takes only streams the webhook announced. Empty: both are open.
+    QString twilioAuthToken;
+
     bool hasDeepgram() const { return !deepgramApiKey.isEmpty(); }
     bool hasLlm() const { return !llmApiKey.isEmpty(); }
     bool hasAzure() const { return !azureSpeechKey.isEmpty() && (!azureSpeechRegion.isEmpty() || !azureTtsUrl.isEmpty()); }
@@ -35,7 +39,8 @@ struct ProviderConfig
 
     // Reads DEEPGRAM_API_KEY, DEEPGRAM_URL, GROQ_API_KEY (or LLM_API_KEY),
     // LLM_BASE_URL, LLM_MODEL, AZURE_SPEECH_KEY, AZURE_SPEECH_REGION,
-    // AZURE_TTS_URL, AZURE_TTS_FORMAT, REDIS_URL; set variables win over the file.
+    // AZURE_TTS_URL, AZURE_TTS_FORMAT, REDIS_URL, TWILIO_AUTH_TOKEN; set variables
+    // win over the file.
     void applyEnvironment();
 };
 

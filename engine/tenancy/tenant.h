@@ -37,6 +37,13 @@ struct Tenant
     QString llmModel;      // overrides LLM_MODEL for this tenant
     int llmFirstTokenDeadlineMs = 0; // > 0: give up on the LLM (and answer from the fallback) after this
     int ttsCacheTtlSeconds = 86400;
+    // No silent turn: when no reply audio is on its way this long after the
+    // caller stopped, the hold line covers the wait while the fallbacks answer.
+    int silenceBudgetMs = 1500;
+    QString holdLine = QStringLiteral("One moment please.");
+    int llmConcurrencyQuota = 0; // concurrent LLM requests for this tenant; 0: no quota
+    // Said to calls still live when the engine must stop (drain time spent).
+    QString goodbyeLine = QStringLiteral("I am sorry, we have to end the call now. Please call us again. Goodbye.");
 };
 
 } // namespace apex

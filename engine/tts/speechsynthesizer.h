@@ -1,5 +1,7 @@
 #pragma once
 
+#include "observability/providerfailure.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QString>
@@ -12,6 +14,7 @@ struct SynthesisRequest
     QString voice;    // tenant voice name
     QString language; // tenant language
     QString tenantId; // whose cache and quotas the sentence counts against
+    QString callId;   // for log lines only: never part of a cache key
 };
 
 // One sentence being synthesised. Owned by whoever asked (its parent); deleting
@@ -22,11 +25,16 @@ class SynthesisJob : public QObject
 public:
     using QObject::QObject;
     virtual void cancel() = 0;
+    // Why it failed, in words governance understands; valid after failed().
+    virtual ProviderFailure providerFailure() const { return {}; }
 
 Q_SIGNALS:
     void audio(const QByteArray &mulaw8k); // in order; one or more chunks
     void finished();
     void failed(const QString &reason);
+    // A cloud provider's request left (monotonic clock). What came before it
+    // was our own queue or connection set-up; the turn trace shows it apart.
+    void requestSent(qint64 monotonicNs);
 };
 
 // Text to 8 kHz mu-law, the format the caller hears. Shared by every call;

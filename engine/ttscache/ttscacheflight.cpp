@@ -49,6 +49,7 @@ void TtsCacheFlight::start(SpeechSynthesizer *inner, const SynthesisRequest &req
     connect(job, &SynthesisJob::audio, this, &TtsCacheFlight::onInnerAudio);
     connect(job, &SynthesisJob::finished, this, &TtsCacheFlight::onInnerFinished);
     connect(job, &SynthesisJob::failed, this, &TtsCacheFlight::onInnerFailed);
+    connect(job, &SynthesisJob::requestSent, this, &TtsCacheFlight::requestSent);
 }
 
 bool TtsCacheFlight::join(QObject *subscriber, ReplayFn replay, std::function<void(const QByteArray &)> onChunk,
@@ -130,6 +131,12 @@ void TtsCacheFlight::onInnerFinished()
         m_inner->deleteLater();
 }
 
+ProviderFailure TtsCacheFlight::failure() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_failure;
+}
+
 void TtsCacheFlight::onInnerFailed(const QString &reason)
 {
     m_registry->removeIfSame(m_key.digestHex, this);
@@ -139,6 +146,8 @@ void TtsCacheFlight::onInnerFailed(const QString &reason)
             return;
         m_state = State::Failed;
         m_reason = reason;
+        if (m_inner)
+            m_failure = m_inner->providerFailure();
         Q_EMIT done(false, reason);
     }
     if (m_inner)

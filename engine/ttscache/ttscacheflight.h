@@ -70,10 +70,13 @@ public:
     // Any thread, once per successful join(). The last subscriber to leave a
     // running flight cancels the inner synthesis.
     void leave(QObject *subscriber);
+    // Any thread; meaningful once done(false) was emitted.
+    ProviderFailure failure() const;
 
 Q_SIGNALS:
     void chunk(const QByteArray &mulaw8k);
     void done(bool ok, const QString &reason);
+    void requestSent(qint64 monotonicNs); // on the owning thread: for the job that started the flight
 
 private:
     TtsCacheFlight(const TtsCacheKey &key, TtsCache *cache, std::shared_ptr<TtsCacheFlights> registry);
@@ -87,11 +90,12 @@ private:
     const std::shared_ptr<TtsCacheFlights> m_registry;
     QPointer<SynthesisJob> m_inner;
 
-    QMutex m_mutex; // guards the members below, which subscribers read from their threads
+    mutable QMutex m_mutex; // guards the members below, which subscribers read from their threads
     QList<QByteArray> m_chunks;
     qint64 m_bytes = 0;
     State m_state = State::Running;
     QString m_reason;
+    ProviderFailure m_failure;
     int m_subscribers = 0;
 };
 

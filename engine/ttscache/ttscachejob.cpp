@@ -123,8 +123,13 @@ void TtsCacheJob::followFlight()
         }
         m_flight = std::move(flight);
         m_source = created ? Source::Synthesis : Source::Shared;
-        if (created)
+        if (created) {
+            connect(m_flight.get(), &TtsCacheFlight::requestSent, this, [this](qint64 ns) {
+                if (!m_cancelled && !m_done)
+                    Q_EMIT requestSent(ns);
+            });
             m_flight->start(m_inner, m_request);
+        }
         else
             m_cache->noteCoalesced(m_key.tenantId);
         return;
@@ -158,6 +163,8 @@ void TtsCacheJob::onDone(bool ok, const QString &reason)
     if (m_cancelled || m_done)
         return;
     m_done = true;
+    if (!ok && m_flight)
+        m_failure = m_flight->failure();
     detach();
     if (ok)
         Q_EMIT finished();

@@ -34,6 +34,7 @@ public:
 
     void start();
     void cancel() override;
+    ProviderFailure providerFailure() const override { return m_failure; }
     Source source() const { return m_source; }
 
 Q_SIGNALS:
@@ -56,6 +57,7 @@ private:
     const TtsCacheKey m_key;
     const TtsCache::Purpose m_purpose;
     std::shared_ptr<TtsCacheFlight> m_flight;
+    ProviderFailure m_failure;
     Source m_source = Source::Pending;
     bool m_starting = false;
     bool m_cancelled = false;

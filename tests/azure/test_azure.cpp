@@ -5,6 +5,7 @@
 #include "audio/vad.h"
 #include "tts/azure/azuresynthesisjob.h"
 #include "tts/azure/azuresynthesizer.h"
+#include "httpclient/httpclientpool.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void connectionReusedOnOneThread();
     void otherThreadHasItsOwnNetwork();
     void fakeAcceptsBearerToken();
+    void twentySentencesAreInFlightAtOnce();
 
 private:
     AzureSettings settings(const QString &format = QStringLiteral("raw-8khz-8bit-mono-mulaw")) const;
@@ -392,6 +394,30 @@ void TestAzure::stallBeforeHeadersTimesOut()
     QVERIFY(QTest::qWaitFor([&] { return m_fake->openConnectionCount() == 0; }, kWaitMs));
 }
 
+// Twenty calls' first sentences at once must all reach Azure: none may wait
+// behind another call's sentence in our own queue (Qt alone opens six
+// connections per host and queues the rest).
+void TestAzure::twentySentencesAreInFlightAtOnce()
+{
+    FakeAzure::Faults f;
+    f.stallBeforeHeaders = true; // every request stays open until we let go
+    m_fake->setFaults(f);
+    AzureSettings s = settings();
+    s.requestTimeoutMs = 60000;
+    AzureSynthesizer synth(s);
+    QObject owner;
+    QList<SynthesisJob *> jobs;
+    for (int i = 0; i < 20; ++i)
+        jobs << synth.synthesize({QStringLiteral("Sentence number %1 of a different call.").arg(i), {}, {}, {}}, &owner);
+    QVERIFY2(QTest::qWaitFor([&] { return m_fake->requestCount() == 20; }, kWaitMs),
+             qPrintable(QStringLiteral("only %1 requests reached Azure").arg(m_fake->requestCount())));
+    for (const auto &request : m_fake->requests())
+        QCOMPARE(request.status, 0); // all twenty open at once: none was answered
+    QVERIFY(m_fake->openConnectionCount() >= 20);
+    for (SynthesisJob *job : std::as_const(jobs))
+        job->cancel();
+}
+
 void TestAzure::stallMidBodyTimesOut()
 {
     FakeAzure::Faults f;
@@ -572,8 +598,8 @@ void TestAzure::connectionReusedOnOneThread()
 void TestAzure::otherThreadHasItsOwnNetwork()
 {
     AzureSynthesizer synth(settings());
-    QNetworkAccessManager *mine = AzureSynthesizer::threadNetwork();
-    QCOMPARE(AzureSynthesizer::threadNetwork(), mine);
+    HttpClientPool *mine = HttpClientPool::forThread(QStringLiteral("azure-tts"));
+    QCOMPARE(HttpClientPool::forThread(QStringLiteral("azure-tts")), mine);
 
     QThread worker;
     worker.setObjectName(QStringLiteral("test-engine-1"));
@@ -582,12 +608,12 @@ void TestAzure::otherThreadHasItsOwnNetwork()
     anchor->moveToThread(&worker);
 
     // Everything below runs on the worker, as an engine thread would.
-    QPointer<QNetworkAccessManager> theirs;
+    QPointer<HttpClientPool> theirs;
     QAtomicInt finished = 0, failed = 0, audioOnWorker = 0;
     QAtomicInt bytes = 0;
     QThread *workerThread = &worker;
     QMetaObject::invokeMethod(anchor, [&, anchor] {
-        theirs = AzureSynthesizer::threadNetwork();
+        theirs = HttpClientPool::forThread(QStringLiteral("azure-tts"));
         SynthesisJob *job = synth.synthesize({kEnglish, {}, {}, {}}, anchor);
         QObject::connect(job, &SynthesisJob::audio, anchor, [&bytes, &audioOnWorker, workerThread](const QByteArray &a) {
             bytes.fetchAndAddOrdered(int(a.size()));
@@ -607,7 +633,7 @@ void TestAzure::otherThreadHasItsOwnNetwork()
     QObject::connect(&worker, &QThread::finished, anchor, &QObject::deleteLater);
     worker.quit();
     QVERIFY(worker.wait(kWaitMs));
-    // The thread's manager went with the thread.
+    // The thread's pool went with the thread.
     QTRY_VERIFY_WITH_TIMEOUT(theirs.isNull(), kWaitMs);
 }
 

@@ -8,6 +8,7 @@
 #include "fakedeepgram.h"
 #include "fakegroq.h"
 
+#include "host/callmonitor.h"
 #include "host/enginehost.h"
 #include "democall/simulatedcaller.h"
 #include "tenancy/engineconfig.h"
@@ -162,6 +163,16 @@ private Q_SLOTS:
         QVERIFY2(spoken.contains(QStringLiteral("We are open Monday to Saturday.")), qPrintable(spoken.join(u'|')));
         QVERIFY(spoken.contains(QStringLiteral("It is behind the building.")));
         QVERIFY(report.agentAudio.size() > 8000 * 3);
+
+        // The moments the LLM and TTS requests left are stages of their own, so
+        // a queue of ours in front of a provider is never counted as its time.
+        const CallMonitor *monitor = m_host->monitor();
+        QTRY_VERIFY_WITH_TIMEOUT(monitor->count() > 0 && !monitor->at(monitor->count() - 1).turns.isEmpty(), 5000);
+        const TurnTrace &turn = monitor->at(monitor->count() - 1).turns.first();
+        QVERIFY(turn.has(TurnStage::LlmRequestSent));
+        QVERIFY(turn.at(TurnStage::LlmRequestSent) >= turn.at(TurnStage::ResponderStart));
+        QVERIFY(turn.has(TurnStage::TtsRequestSent));
+        QVERIFY(turn.at(TurnStage::TtsRequestSent) >= turn.at(TurnStage::TtsStart));
     }
 
     void hindiCall()

@@ -334,7 +334,7 @@ QByteArray FakeAzure::render(const QString &format, const QString &locale, const
         *error = QStringLiteral("the fake has no MP3 encoder (Options::mp3Encoder)");
         return {};
     }
-    const QByteArray mulaw = speech(locale, text);
+    const QByteArray mulaw = m_options.speak ? m_options.speak(locale, text) : speech(locale, text);
     if (mulaw.isEmpty()) {
         *error = QStringLiteral("synthesis failed");
         return {};

@@ -54,6 +54,8 @@ public:
         int chunkIntervalMs = 0;    // pause between chunks
         qint64 holdAfterBytes = -1; // >=0: a 200 body pauses after this many bytes until release()
         Mp3Encoder mp3Encoder;
+        // Set: the 8 kHz mu-law for (locale, text) instead of speech() (load runs: no synthesis per request).
+        std::function<QByteArray(const QString &locale, const QString &text)> speak;
     };
 
     // Applied to requests that pass the checks, instead of or during the 200.

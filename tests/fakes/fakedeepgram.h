@@ -52,6 +52,13 @@ public:
         int dropAfterUtterances = 0;   // abrupt TCP close right after a connection's Nth end of turn
         int dropConnections = 1;       // how many connections the drop faults hit (the first ones)
         bool undecodableAudio = false; // close 1008 DATA-0000 on the first audio frame
+        bool mute = false;             // accept and read the stream, never send a message (a deaf ear)
+        // Wall-clock faults, from the moment a connection opened, for the first
+        // dropConnections connections (like the drop faults above); lifted
+        // before they fire, they do not fire.
+        int dropAfterMs = 0;           // abrupt TCP close, no close frame
+        int closeAfterMs = 0;          // a close frame with closeCode
+        int closeCode = 1011;
     };
 
     // What one connection (or refused upgrade) brought.
@@ -106,6 +113,8 @@ public:
 Q_SIGNALS:
     void connectionOpened(int index);
     void connectionClosed(int index);
+    // A message just handed to connection index's socket (load runs stamp speech_final by it).
+    void messageSent(int index, const QString &text);
 
 private:
     void onTcpConnection();

@@ -61,6 +61,24 @@ FakeDeepgramSession::FakeDeepgramSession(FakeDeepgram *server, QWebSocket *socke
     connect(socket, &QWebSocket::textMessageReceived, this, &FakeDeepgramSession::onText);
     connect(socket, &QWebSocket::disconnected, this, &FakeDeepgramSession::onDisconnected);
 
+    if (m_dropFault && m_server->faults().dropAfterMs > 0) {
+        QTimer::singleShot(m_server->faults().dropAfterMs, this, [this] {
+            if (m_server->faults().dropAfterMs > 0)
+                drop();
+        });
+    }
+    if (m_dropFault && m_server->faults().closeAfterMs > 0) {
+        QTimer::singleShot(m_server->faults().closeAfterMs, this, [this] {
+            const int code = m_server->faults().closeCode;
+            if (m_server->faults().closeAfterMs <= 0)
+                return;
+            closeWith(code, code == 1011 ? QStringLiteral("NET-0000: The service has not transmitted a Text frame to the client "
+                                                          "within the timeout window. This may indicate an internal issue with "
+                                                          "Deepgram's systems, or a network issue.")
+                                         : QStringLiteral("Injected close."));
+        });
+    }
+
     m_idle.setSingleShot(true);
     connect(&m_idle, &QTimer::timeout, this, [this] {
         closeWith(1011, QStringLiteral("NET-0001: Deepgram did not receive audio data or a text message within the timeout window."));
@@ -300,11 +318,13 @@ void FakeDeepgramSession::onText(const QString &message)
 
 void FakeDeepgramSession::send(const QJsonObject &message)
 {
-    if (m_closing)
+    // Muted: the script still advances (the utterance was "heard"), nothing is said.
+    if (m_closing || m_server->faults().mute)
         return;
     const QString text = QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact));
     m_server->record(m_index).sentMessages.append(text);
     m_socket->sendTextMessage(text);
+    Q_EMIT m_server->messageSent(m_index, text);
 }
 
 void FakeDeepgramSession::closeWith(int code, const QString &reason)

@@ -69,6 +69,7 @@ struct FakeGroq::Connection : QObject
     qsizetype next = 0;
     QElapsedTimer clock;
     QTimer timer;
+    int requestIndex = -1; // into requests(), for eventSent
 };
 
 FakeGroq::FakeGroq(QObject *parent)
@@ -183,6 +184,7 @@ void FakeGroq::onReadyRead(Connection *c)
     c->requestSeen = true;
 
     m_requests.append(request);
+    c->requestIndex = int(m_requests.size() - 1);
     Q_EMIT requestReceived(int(m_requests.size() - 1));
     respond(c, request);
 }
@@ -219,10 +221,19 @@ void FakeGroq::respond(Connection *c, const FakeGroqRequest &request)
         return;
     }
     const QByteArray model = request.model().toUtf8();
-    const bool errorFault = s.fault == Fault::RateLimited || s.fault == Fault::ServerError || s.fault == Fault::ModelDecommissioned;
-    if (errorFault && m_faultsServed < s.faultTimes) {
+    const int requestIndex = int(m_requests.size()) - 1;
+    const bool errorFault = s.fault == Fault::RateLimited || s.fault == Fault::ServerError || s.fault == Fault::ModelDecommissioned
+        || s.fault == Fault::Unauthorized;
+    // Without faultWhen, error faults hit the first faultTimes requests and
+    // stream faults every request (the behaviour suites already rely on).
+    const bool faultHere = s.faultWhen ? s.faultWhen(requestIndex) : (!errorFault || m_faultsServed < s.faultTimes);
+    if (s.fault == Fault::StallBeforeHeaders && faultHere)
+        return; // request read, nothing ever sent: the client's own deadline must act
+    if (errorFault && faultHere) {
         ++m_faultsServed;
-        if (s.fault == Fault::RateLimited) {
+        if (s.fault == Fault::Unauthorized) {
+            sendError(c, 401, "Unauthorized", R"({"error":{"message":"Invalid API Key","type":"invalid_request_error","code":"invalid_api_key"}})", {});
+        } else if (s.fault == Fault::RateLimited) {
             const QByteArray message = "Rate limit reached for model `" + model
                 + "` in organization `org_01fakefakefakefakefakefake` service tier `on_demand` on tokens per minute (TPM): "
                   "Limit 8000, Used 7990, Requested 300. Please try again in " + s.tryAgainIn.toUtf8()
@@ -334,21 +345,23 @@ void FakeGroq::respond(Connection *c, const FakeGroqRequest &request)
             : R"({")" + reasoningField + R"(":)" + jsonString(t) + "}";
         add(at(), Frame::Kind::Data, deltaChunk(delta));
     }
+    // A stream fault this request is spared (faultWhen said no) streams whole.
+    const Fault streamFault = faultHere ? s.fault : Fault::None;
     int contentSent = 0;
     for (const QString &t : contentTokens) {
         const QByteArray delta = s.variant == Variant::Ollama ? R"({"role":"assistant","content":)" + jsonString(t) + "}"
                                                               : R"({"content":)" + jsonString(t) + "}";
         add(at(), Frame::Kind::Data, deltaChunk(delta));
         ++contentSent;
-        if (contentSent == s.faultAfterTokens && s.fault == Fault::StallAfterTokens) {
+        if (contentSent == s.faultAfterTokens && streamFault == Fault::StallAfterTokens) {
             add(at(), Frame::Kind::Stall);
             break;
         }
-        if (contentSent == s.faultAfterTokens && s.fault == Fault::CloseAfterTokens) {
+        if (contentSent == s.faultAfterTokens && streamFault == Fault::CloseAfterTokens) {
             add(at(), Frame::Kind::Close);
             break;
         }
-        if (contentSent == s.faultAfterTokens && s.fault == Fault::ErrorAfterTokens) {
+        if (contentSent == s.faultAfterTokens && streamFault == Fault::ErrorAfterTokens) {
             const qint64 when = at();
             if (s.variant == Variant::Groq) {
                 add(when, Frame::Kind::Data,
@@ -363,7 +376,7 @@ void FakeGroq::respond(Connection *c, const FakeGroqRequest &request)
         }
     }
 
-    const bool faultCutShort = s.fault == Fault::StallAfterTokens || s.fault == Fault::CloseAfterTokens || s.fault == Fault::ErrorAfterTokens;
+    const bool faultCutShort = streamFault == Fault::StallAfterTokens || streamFault == Fault::CloseAfterTokens || streamFault == Fault::ErrorAfterTokens;
     if (!faultCutShort || contentSent < s.faultAfterTokens) {
         const qint64 when = qint64(s.timeToFirstTokenMs + intervalMs * qMax(0, tokenIndex - 1));
         switch (s.variant) {
@@ -426,6 +439,7 @@ void FakeGroq::sendNext(Connection *c)
         case Kind::Data:
             c->socket->write(chunked(frame.bytes));
             c->socket->flush();
+            Q_EMIT eventSent(c->requestIndex, frame.bytes);
             break;
         case Kind::Stall:
             return; // keep the socket open and silent until the client gives up

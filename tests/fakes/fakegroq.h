@@ -56,6 +56,8 @@ public:
         StallAfterTokens,    // stop sending after faultAfterTokens content tokens, keep the socket open
         CloseAfterTokens,    // close the connection after faultAfterTokens content tokens, no terminator
         ErrorAfterTokens,    // x_groq.error (Groq) or a top-level error object (others) after faultAfterTokens
+        Unauthorized,        // 401 invalid_api_key, Groq's error JSON; for the first faultTimes requests
+        StallBeforeHeaders,  // read the request and never answer (the socket stays open)
     };
     Q_ENUM(Variant)
     Q_ENUM(Fault)
@@ -71,6 +73,10 @@ public:
         QByteArray lineEnding = "\n"; // "\r\n" or "\r" to exercise the parser's other endings
         Fault fault = Fault::None;
         int faultTimes = 1;
+        // Set: decides per request (0-based index over the fake's life) whether
+        // the fault applies, for any fault kind, instead of faultTimes; e.g. a
+        // deterministic 30 % of requests.
+        std::function<bool(int requestIndex)> faultWhen;
         int faultAfterTokens = 2;
         QByteArray retryAfter = "2";                 // 429 header value; empty: not sent
         QString tryAgainIn = QStringLiteral("1.5s"); // the 429 message's "Please try again in …"
@@ -103,6 +109,8 @@ public:
 Q_SIGNALS:
     void requestReceived(int index);
     void clientAborted();
+    // An SSE event (one HTTP chunk) of request index's stream just written and flushed.
+    void eventSent(int index, const QByteArray &event);
 
 private:
     struct Connection;

@@ -93,6 +93,24 @@ private Q_SLOTS:
         m_fake.setScript(FakeGroq::Script{});
     }
 
+    // Twenty calls asking at once all reach the LLM at once: none waits in our
+    // own queue behind another call's request.
+    void twentyRequestsAreInFlightAtOnce()
+    {
+        m_fake.script().fault = FakeGroq::Fault::StallBeforeHeaders;
+        m_fake.script().faultTimes = 1000;
+        std::vector<std::unique_ptr<OpenAiResponder>> calls;
+        for (int i = 0; i < 20; ++i) {
+            calls.push_back(std::make_unique<OpenAiResponder>(settingsFor(m_fake)));
+            calls.back()->respond(simpleRequest());
+        }
+        QVERIFY2(QTest::qWaitFor([&] { return m_fake.requests().size() == 20; }, 10000),
+                 qPrintable(QStringLiteral("only %1 requests reached the LLM").arg(m_fake.requests().size())));
+        QVERIFY(m_fake.openConnections() >= 20);
+        for (auto &call : calls)
+            call->cancel();
+    }
+
     void streamsTextInOrder()
     {
         m_fake.script().reply = QStringLiteral("We are open Monday to Saturday, from nine to six. Anything else?");

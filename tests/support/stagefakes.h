@@ -89,7 +89,7 @@ public:
             return;
         }
         const QStringList pieces = reply.split(QLatin1Char('|'));
-        int delay = 0;
+        int delay = firstDelayMs;
         for (const auto &piece : pieces) {
             QTimer::singleShot(delay++, this, [this, generation, piece] {
                 if (generation == m_generation)
@@ -106,9 +106,12 @@ public:
         ++m_generation;
         ++cancels;
     }
+    ProviderFailure providerFailure() const override { return failureKind; }
 
     QString reply = QStringLiteral("We are open| from nine to six. |Anything else?");
     QString failure; // non-empty: respond() fails with it before any text
+    ProviderFailure failureKind; // what providerFailure() says of it
+    int firstDelayMs = 0;        // before the first piece: a slow first token
     QList<ResponderRequest> requests;
     int cancels = 0;
 
@@ -124,10 +127,16 @@ public:
     {
         auto r = std::make_unique<FakeResponder>();
         r->failure = failure;
+        r->failureKind = failureKind;
+        r->firstDelayMs = firstDelayMs;
         last = r.get();
+        ++created;
         return r;
     }
     QString failure;
+    ProviderFailure failureKind;
+    int firstDelayMs = 0;
+    int created = 0;
     QPointer<FakeResponder> last;
 };
 
@@ -136,10 +145,11 @@ class FakeSynthesisJob : public SynthesisJob
 {
     Q_OBJECT
 public:
-    FakeSynthesisJob(int bytes, QObject *parent, const QString &failure = {})
+    FakeSynthesisJob(int bytes, QObject *parent, const QString &failure = {}, ProviderFailure failureKind = {}, int delayMs = 1)
         : SynthesisJob(parent)
+        , m_failureKind(failureKind)
     {
-        QTimer::singleShot(1, this, [this, bytes, failure] {
+        QTimer::singleShot(delayMs, this, [this, bytes, failure] {
             if (m_cancelled)
                 return;
             if (!failure.isEmpty()) {
@@ -151,8 +161,10 @@ public:
         });
     }
     void cancel() override { m_cancelled = true; }
+    ProviderFailure providerFailure() const override { return m_failureKind; }
 
 private:
+    ProviderFailure m_failureKind;
     bool m_cancelled = false;
 };
 
@@ -165,10 +177,12 @@ public:
     {
         sentences << request.text;
         requests << request;
-        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent, failure); // a ragged last frame
+        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent, failure, failureKind, delayMs); // a ragged last frame
     }
     int framesPerSentence = 10;
     QString failure; // non-empty: every job fails with it before any audio
+    ProviderFailure failureKind;
+    int delayMs = 1; // before the audio (or the failure)
     QList<SynthesisRequest> requests;
     QStringList sentences;
 };

@@ -205,7 +205,7 @@ void TestUiModels::turnLatencyShowsStagesInMs()
     QCOMPARE(model.headerData(0, Qt::Horizontal).toString(), QStringLiteral("Caller said"));
     QCOMPARE(model.headerData(1, Qt::Horizontal).toString(), QStringLiteral("endpointed (ms)"));
     QCOMPARE(model.headerData(2, Qt::Horizontal).toString(), QStringLiteral("stt_final (ms)"));
-    QCOMPARE(model.headerData(8, Qt::Horizontal).toString(), QStringLiteral("first_frame_out (ms)"));
+    QCOMPARE(model.headerData(10, Qt::Horizontal).toString(), QStringLiteral("first_frame_out (ms)"));
     QCOMPARE(model.headerData(0, Qt::Vertical).toInt(), 1);
 
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
@@ -224,15 +224,15 @@ void TestUiModels::turnLatencyShowsStagesInMs()
     QCOMPARE(cell(model, 0, 1), QStringLiteral("100.0"));
     QCOMPARE(cell(model, 0, 2), QStringLiteral("120.0"));
     QCOMPARE(cell(model, 0, 3), QStringLiteral("121.5"));
-    QCOMPARE(cell(model, 0, 8), QStringLiteral("655.0"));
-    QCOMPARE(model.index(0, 8).data(Qt::UserRole).toDouble(), 655.0);
-    QVERIFY(!model.index(0, 9).data().isValid()); // no barge-in: blank
-    QCOMPARE(model.index(0, 9).data(Qt::UserRole).toDouble(), -1.0);
+    QCOMPARE(cell(model, 0, 10), QStringLiteral("655.0"));
+    QCOMPARE(model.index(0, 10).data(Qt::UserRole).toDouble(), 655.0);
+    QVERIFY(!model.index(0, 11).data().isValid()); // no barge-in: blank
+    QCOMPARE(model.index(0, 11).data(Qt::UserRole).toDouble(), -1.0);
 
     monitor.onTurnCompleted(QStringLiteral("CA1"), turn(1, QStringLiteral("stop"), {{TurnStage::BargeIn, 80}}));
     QCOMPARE(model.rowCount(), 2);
-    QCOMPARE(cell(model, 1, 9), QStringLiteral("80.0"));
-    QVERIFY(!model.index(1, 8).data().isValid());
+    QCOMPARE(cell(model, 1, 11), QStringLiteral("80.0"));
+    QVERIFY(!model.index(1, 10).data().isValid());
 
     model.setCallId(QStringLiteral("CA2"));
     QCOMPARE(model.rowCount(), 1);

@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include "httpclient/httpclientpool.h"
+
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -195,15 +197,6 @@ void OpenAiResponder::bindLog(const QString &callId, const QString &tenantId)
     m_log.bind(callId, tenantId);
 }
 
-void OpenAiResponder::ensureNetwork()
-{
-    if (m_network)
-        return;
-    m_network = new QNetworkAccessManager(this);
-    // Our own deadlines decide; Qt's transfer timeout would race them.
-    m_network->setTransferTimeout(0);
-}
-
 void OpenAiResponder::prepareCall(const QString &callId, const QString &tenantId)
 {
     bindLog(callId, tenantId);
@@ -212,12 +205,9 @@ void OpenAiResponder::prepareCall(const QString &callId, const QString &tenantId
 
 void OpenAiResponder::warmUp()
 {
-    ensureNetwork();
     const QUrl url = completionsUrl(m_settings.baseUrl);
-    if (url.scheme() == QLatin1String("https"))
-        m_network->connectToHostEncrypted(url.host(), quint16(url.port(443)));
-    else if (url.scheme() == QLatin1String("http"))
-        m_network->connectToHost(url.host(), quint16(url.port(80)));
+    if (url.scheme() == QLatin1String("https") || url.scheme() == QLatin1String("http"))
+        HttpClientPool::forThread(QStringLiteral("llm"))->preconnect(url);
 }
 
 QByteArray OpenAiResponder::requestBody(const OpenAiSettings &settings, const ResponderRequest &request)
@@ -284,7 +274,6 @@ void OpenAiResponder::resetAttempt()
 
 void OpenAiResponder::sendRequest()
 {
-    ensureNetwork();
     const QUrl url = completionsUrl(m_settings.baseUrl);
     QNetworkRequest request(url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -296,7 +285,8 @@ void OpenAiResponder::sendRequest()
     ++m_stats.attempts;
     m_log.debug("POST {} model {} key {} attempt {}", url.toString(), m_settings.model, maskSecret(m_settings.apiKey), m_stats.attempts);
 
-    m_reply = m_network->post(request, m_body);
+    m_reply = HttpClientPool::forThread(QStringLiteral("llm"))->post(request, m_body);
+    connect(m_reply, &QNetworkReply::requestSent, this, [this] { Q_EMIT requestSent(monotonicNowNs()); });
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &OpenAiResponder::onMetaDataChanged);
     connect(m_reply, &QIODevice::readyRead, this, &OpenAiResponder::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &OpenAiResponder::onReplyFinished);
@@ -712,6 +702,32 @@ std::unique_ptr<Responder> OpenAiResponderFactory::create(const Tenant &tenant)
 void OpenAiResponderFactory::setRateLimitObserver(std::function<void(const RateLimitInfo &)> observer)
 {
     m_rateLimitObserver = std::move(observer);
+}
+
+ProviderFailure OpenAiResponder::providerFailure() const
+{
+    ProviderFailure out;
+    out.httpStatus = m_stats.httpStatus;
+    switch (m_lastFailure) {
+    case LlmFailure::Configuration:
+    case LlmFailure::Auth:
+    case LlmFailure::ModelUnavailable: out.kind = FailureKind::Unauthorized; break;
+    case LlmFailure::Network: out.kind = FailureKind::Connect; break;
+    case LlmFailure::RateLimited:
+        out.kind = FailureKind::RateLimited;
+        if (m_rateLimit.retryAfterSeconds > 0)
+            out.retryAfter = std::chrono::milliseconds(qint64(m_rateLimit.retryAfterSeconds * 1000.0));
+        break;
+    case LlmFailure::Http: out.kind = failureKindForHttpStatus(m_stats.httpStatus); break;
+    case LlmFailure::StreamError: out.kind = FailureKind::ServerError; break;
+    case LlmFailure::FirstTokenTimeout:
+    case LlmFailure::Stall: out.kind = FailureKind::Timeout; break;
+    case LlmFailure::None:
+    case LlmFailure::Malformed:
+    case LlmFailure::ClosedEarly:
+    case LlmFailure::EmptyReply: out.kind = FailureKind::Protocol; break;
+    }
+    return out;
 }
 
 } // namespace apex

@@ -18,11 +18,10 @@ class QNetworkReply;
 namespace apex {
 
 // Streams a reply from an OpenAI-compatible chat completions server (Groq,
-// OpenAI, Ollama, llama.cpp, vLLM). One per call, living on the call's thread,
-// with its own QNetworkAccessManager, created on first use on that thread: a
-// shared one would queue the 7th concurrent HTTP/1.1 stream to one host behind
-// the other six. Call warmUp() at call start to hide the TCP/TLS handshake
-// behind the greeting.
+// OpenAI, Ollama, llama.cpp, vLLM). One per call, living on the call's thread;
+// requests go through the thread's HttpClientPool for "llm", which keeps
+// connections alive across calls and grows past Qt's six per host. Call
+// warmUp() at call start to hide the TCP/TLS handshake behind the greeting.
 //
 // Contract beyond Responder's: textDelta carries choices[0].delta.content only,
 // never reasoning; nothing is emitted from inside respond(); after cancel(), or
@@ -52,6 +51,7 @@ public:
         return ResponderUsage{m_stats.promptTokens, m_stats.completionTokens, m_stats.tokensPerSecond};
     }
     LlmFailure lastFailure() const { return m_lastFailure; }
+    ProviderFailure providerFailure() const override;
 
     // The chat completions body for a request (protocols.md §4).
     static QByteArray requestBody(const OpenAiSettings &settings, const ResponderRequest &request);
@@ -62,7 +62,6 @@ Q_SIGNALS:
     void rateLimitObserved(const apex::RateLimitInfo &info);
 
 private:
-    void ensureNetwork();
     void sendRequest();
     void onMetaDataChanged();
     void onReadyRead();
@@ -81,7 +80,6 @@ private:
 
     OpenAiSettings m_settings;
     log::CallLogger m_log;
-    QNetworkAccessManager *m_network = nullptr;
     QPointer<QNetworkReply> m_reply;
     SseParser m_parser;
     QTimer m_firstTokenTimer;

@@ -79,7 +79,7 @@ DeepgramRecognizer::DeepgramRecognizer(DeepgramSettings settings, DeepgramCallSe
     m_keepAliveTimer.setSingleShot(true);
     connect(&m_keepAliveTimer, &QTimer::timeout, this, &DeepgramRecognizer::onKeepAliveTimer);
     if (m_settings.apiKey.isEmpty()) {
-        fail(QStringLiteral("Deepgram has no API key configured"));
+        fail(ProviderFailure{FailureKind::Unauthorized}, QStringLiteral("Deepgram has no API key configured"));
         return;
     }
     openSocket();
@@ -263,11 +263,11 @@ void DeepgramRecognizer::onSocketLost(QWebSocket *socket)
     if (!wasOpen) {
         const int status = handshakeStatus(errorString);
         if (status > 0 && !statusIsRetryable(status)) {
-            fail(describeStatus(status));
+            fail(ProviderFailure{failureKindForHttpStatus(status), status}, describeStatus(status));
             return;
         }
     } else if (closeCode == QWebSocketProtocol::CloseCodePolicyViolated || closeReason.contains(QLatin1String("DATA-0000"))) {
-        fail(QStringLiteral("Deepgram could not decode the audio as %1 at 8 kHz (%2 %3)")
+        fail(ProviderFailure{FailureKind::Protocol}, QStringLiteral("Deepgram could not decode the audio as %1 at 8 kHz (%2 %3)")
                  .arg(m_settings.encoding).arg(closeCode).arg(closeReason));
         return;
     }
@@ -286,7 +286,7 @@ void DeepgramRecognizer::onSocketLost(QWebSocket *socket)
 
     ++m_failuresInRow;
     if (m_failuresInRow > m_settings.reconnectAttempts) {
-        fail(QStringLiteral("Deepgram connection lost: %1 (%2 reconnect attempts failed)")
+        fail(ProviderFailure{wasOpen ? FailureKind::ServerError : FailureKind::Connect}, QStringLiteral("Deepgram connection lost: %1 (%2 reconnect attempts failed)")
                  .arg(detail).arg(m_settings.reconnectAttempts));
         return;
     }
@@ -309,11 +309,12 @@ void DeepgramRecognizer::releaseSocket(QWebSocket *socket)
     }
 }
 
-void DeepgramRecognizer::fail(const QString &reason)
+void DeepgramRecognizer::fail(ProviderFailure failure, const QString &reason)
 {
     if (m_failed || m_stopped)
         return;
     m_failed = true;
+    m_failure = failure;
     m_log.error("{}", reason);
     m_reconnectTimer.stop();
     if (m_socket)

@@ -41,6 +41,7 @@ public:
     bool isConnected() const { return m_open; }
     int connectionsOpened() const { return m_connectionsOpened; } // reconnects included
     QUrl listenUrl() const { return m_url; }
+    ProviderFailure providerFailure() const override { return m_failure; }
 
 private:
     void openSocket();
@@ -51,7 +52,7 @@ private:
     void applyUpdate(const DeepgramTurnAssembler::Update &update);
     void confirmAudioUpTo(double streamSec);
     void sendAudio(QByteArrayView mulaw);
-    void fail(const QString &reason);
+    void fail(ProviderFailure failure, const QString &reason);
     void releaseSocket(QWebSocket *socket);
     double callSeconds(double streamSec) const;
 
@@ -65,6 +66,7 @@ private:
     bool m_open = false;
     bool m_stopped = false;
     bool m_failed = false;
+    ProviderFailure m_failure;
     int m_connectionsOpened = 0;
     int m_failuresInRow = 0;        // reset once a connection has produced a result
     QAbstractSocket::SocketError m_lastError = QAbstractSocket::UnknownSocketError;

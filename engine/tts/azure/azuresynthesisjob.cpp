@@ -1,5 +1,6 @@
 #include "tts/azure/azuresynthesisjob.h"
 
+#include "observability/clock.h"
 #include "observability/logging.h"
 
 #include <QNetworkReply>
@@ -40,6 +41,7 @@ AzureSynthesisJob::~AzureSynthesisJob()
 
 void AzureSynthesisJob::start(QNetworkReply *reply)
 {
+    connect(reply, &QNetworkReply::requestSent, this, [this] { Q_EMIT requestSent(monotonicNowNs()); });
     m_reply = reply;
     m_clock.start();
     connect(reply, &QNetworkReply::metaDataChanged, this, &AzureSynthesisJob::onMetaData);
@@ -226,6 +228,27 @@ QString AzureSynthesisJob::httpFailureReason(int status) const
     if (const QString body = excerpt(m_errorBody); !body.isEmpty())
         reason += QStringLiteral(" (%1)").arg(body);
     return reason;
+}
+
+ProviderFailure AzureSynthesisJob::providerFailure() const
+{
+    ProviderFailure out;
+    out.httpStatus = m_httpStatus;
+    switch (m_failure) {
+    case Failure::NotConfigured:
+    case Failure::Unauthorized: out.kind = FailureKind::Unauthorized; break;
+    case Failure::RateLimited: out.kind = FailureKind::RateLimited; break;
+    case Failure::ServerError: out.kind = FailureKind::ServerError; break;
+    case Failure::HttpError: out.kind = failureKindForHttpStatus(m_httpStatus); break;
+    case Failure::Timeout: out.kind = FailureKind::Timeout; break;
+    case Failure::Network: out.kind = FailureKind::Connect; break;
+    case Failure::None:
+    case Failure::BadRequest:
+    case Failure::UnsupportedMediaType:
+    case Failure::Truncated:
+    case Failure::Decode: out.kind = FailureKind::Protocol; break;
+    }
+    return out;
 }
 
 } // namespace apex

@@ -59,6 +59,7 @@ public:
     void cancel() override;
 
     Failure failure() const { return m_failure; }
+    ProviderFailure providerFailure() const override;
     int httpStatus() const { return m_httpStatus; }  // 0 until response headers arrived
     qint64 firstAudioMs() const { return m_firstAudioMs; } // start() to the first audio(); -1 none yet
     qint64 audioBytes() const { return m_audioBytes; }     // mu-law bytes emitted

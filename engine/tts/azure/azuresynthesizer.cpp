@@ -8,6 +8,8 @@
 #include "tts/azure/ssml.h"
 
 #include <QCoreApplication>
+#include "httpclient/httpclientpool.h"
+
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
@@ -111,25 +113,6 @@ QNetworkRequest AzureSynthesizer::httpRequest(const AzureSettings &settings)
     return r;
 }
 
-QNetworkAccessManager *AzureSynthesizer::threadNetwork()
-{
-    thread_local QPointer<QNetworkAccessManager> network;
-    if (network)
-        return network;
-    auto *manager = new QNetworkAccessManager;
-    manager->setObjectName(QStringLiteral("azure-tts-network"));
-    manager->setTransferTimeout(0);
-    QThread *thread = QThread::currentThread();
-    QCoreApplication *app = QCoreApplication::instance();
-    if (app && thread == app->thread())
-        manager->setParent(app);
-    else
-        // Emitted on the finishing thread itself, whose deferred deletes still run.
-        QObject::connect(thread, &QThread::finished, manager, &QObject::deleteLater, Qt::DirectConnection);
-    network = manager;
-    return manager;
-}
-
 SynthesisJob *AzureSynthesizer::synthesize(const SynthesisRequest &request, QObject *parent)
 {
     auto *job = new AzureSynthesisJob(m_settings.outputFormat, m_settings.requestTimeoutMs, parent);
@@ -147,7 +130,7 @@ SynthesisJob *AzureSynthesizer::synthesize(const SynthesisRequest &request, QObj
     const QByteArray body = ssmlFor(request, m_settings);
     log::get("tts")->debug("call=- tenant={} azure: {} chars, voice {}, format {}", tenantOrDash(request.tenantId),
                            request.text.size(), resolveVoice(request, m_settings), m_settings.outputFormat);
-    job->start(threadNetwork()->post(httpRequest(m_settings), body));
+    job->start(HttpClientPool::forThread(QStringLiteral("azure-tts"))->post(httpRequest(m_settings), body));
     return job;
 }
 
@@ -155,11 +138,7 @@ void AzureSynthesizer::warmUp()
 {
     if (!m_url.isValid())
         return;
-    QNetworkAccessManager *network = threadNetwork();
-    if (m_url.scheme() == QLatin1String("https"))
-        network->connectToHostEncrypted(m_url.host(), quint16(m_url.port(443)));
-    else
-        network->connectToHost(m_url.host(), quint16(m_url.port(80)));
+    HttpClientPool::forThread(QStringLiteral("azure-tts"))->preconnect(m_url);
 }
 
 } // namespace apex

@@ -16,16 +16,10 @@ namespace apex {
 // arrives (AzureSynthesisJob). Shared by every call; synthesize() may be called
 // from any thread with an event loop and the job lives on that thread.
 //
-// Network: one QNetworkAccessManager per calling thread, shared by every
-// AzureSynthesizer (a thread_local, created on first use). A manager and its
-// replies belong to one thread, and jobs must live on the caller's; per thread
-// rather than per call, the calls on an engine thread share Azure's TLS (and
-// HTTP/2) connections instead of each paying a handshake. The cost: over
-// HTTP/1.1 Qt opens at most 6 connections per host and manager, so a 7th
-// sentence in flight on one thread waits for a free connection (HTTP/2, which
-// Qt negotiates over TLS by default, multiplexes instead). The manager is
-// deleted when its QThread finishes, or with the application on the main
-// thread; a thread not started by QThread keeps it until the process exits.
+// Network: the calling thread's HttpClientPool for "azure-tts": connections
+// kept alive and shared by the calls on that thread, grown past Qt's six per
+// host as sentences overlap (HTTP/2, which Qt negotiates over TLS by default,
+// multiplexes instead).
 class AzureSynthesizer : public SpeechSynthesizer
 {
 public:
@@ -62,7 +56,6 @@ public:
     static QNetworkRequest httpRequest(const AzureSettings &settings);
 
     // This thread's manager (see the class comment).
-    static QNetworkAccessManager *threadNetwork();
 
 private:
     AzureSettings m_settings;
