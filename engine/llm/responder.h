@@ -68,6 +68,9 @@ Q_SIGNALS:
     // The request left for the provider (monotonic clock): what came before
     // it was our own queue or connection set-up, and the trace shows it apart.
     void requestSent(qint64 monotonicNs);
+    // The provider answered 429 (it may still retry): for the concurrency
+    // limit, and to stop waiting when the retry cannot land in time.
+    void rateLimited(qint64 retryAfterMs);
 };
 
 class ResponderFactory

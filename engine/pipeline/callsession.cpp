@@ -187,25 +187,28 @@ void CallSession::bargeIn()
     setState(CallState::Listening);
 }
 
-void CallSession::onEndOfSpeech()
+void CallSession::onEndOfSpeech(qint64 silenceMs)
 {
     if (m_hangUpAfterReply)
         return;
     // A new utterance ended; an older one still in flight was superseded by barge-in.
-    startTurn();
+    startTurn(silenceMs);
 }
 
-void CallSession::startTurn()
+void CallSession::startTurn(qint64 silenceMs)
 {
-    // The endpointer speaks after `endpointingMs` of silence: the caller stopped
-    // talking that long ago. Latency is counted from there, as the caller feels it.
+    // The endpointer speaks after `endpointingMs` of silence (or later, when a
+    // recognizer went deaf and another noticed): the caller stopped talking
+    // that long ago. Latency is counted from there, as the caller feels it.
+    if (silenceMs < 0)
+        silenceMs = m_tenant->endpointingMs;
     const std::int64_t now = monotonicNowNs();
     m_turn = TurnTrace(++m_turnIndex);
-    m_turn->stamp(TurnStage::EndOfSpeech, now - std::int64_t(m_tenant->endpointingMs) * 1'000'000);
+    m_turn->stamp(TurnStage::EndOfSpeech, now - silenceMs * 1'000'000);
     m_turn->stamp(TurnStage::Endpointed, now);
     m_holdLineSpoken = false;
-    // The budget runs from the caller's last word, which was endpointingMs ago.
-    m_silenceBudget.start(std::max(0, m_tenant->silenceBudgetMs - m_tenant->endpointingMs));
+    // The budget runs from the caller's last word.
+    m_silenceBudget.start(int(std::max<qint64>(0, m_tenant->silenceBudgetMs - silenceMs)));
 }
 
 void CallSession::onSilenceBudgetSpent()

@@ -61,8 +61,8 @@ private:
     void onLegStarted(const CallStartInfo &info);
     void onLegEnded(CallEndReason reason, const QString &detail);
     void onSpeechStarted();
-    void onEndOfSpeech();
-    void startTurn();
+    void onEndOfSpeech(qint64 silenceMs);
+    void startTurn(qint64 silenceMs = -1);
     void onFinalTranscript(const QString &text);
     void onResponderText(const QString &text);
     void onResponderFinished();

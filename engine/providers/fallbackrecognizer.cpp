@@ -2,6 +2,8 @@
 
 #include "audio/g711.h"
 
+#include <utility>
+
 namespace apex {
 
 namespace {
@@ -29,6 +31,11 @@ FallbackRecognizer::FallbackRecognizer(std::unique_ptr<SpeechRecognizer> primary
 {
     m_deafWatchdog.setSingleShot(true);
     connect(&m_deafWatchdog, &QTimer::timeout, this, [this] {
+        // The turn starts now, from when the caller really stopped, so the
+        // call's silence budget (and its hold line) still holds; the fallback's
+        // own end of speech for the replayed utterance is then the same one.
+        m_endOfSpeechReported = true;
+        Q_EMIT endOfSpeech(m_tenant.endpointingMs + m_governance.resultDeadlineMs);
         failOver(ProviderFailure{FailureKind::Timeout},
                  QStringLiteral("no result %1 ms after the caller stopped speaking").arg(m_governance.resultDeadlineMs));
     });
@@ -38,22 +45,25 @@ FallbackRecognizer::FallbackRecognizer(std::unique_ptr<SpeechRecognizer> primary
 
 void FallbackRecognizer::adopt(SpeechRecognizer *recognizer)
 {
-    connect(recognizer, &SpeechRecognizer::speechStarted, this, [this] {
-        heardFromPrimary();
-        Q_EMIT speechStarted();
-    });
+    // An onset alone proves nothing: a connection that hears but never
+    // transcribes still reports speech starting.
+    connect(recognizer, &SpeechRecognizer::speechStarted, this, &SpeechRecognizer::speechStarted);
     connect(recognizer, &SpeechRecognizer::partialTranscript, this, [this](const QString &text) {
         heardFromPrimary();
         Q_EMIT partialTranscript(text);
     });
-    connect(recognizer, &SpeechRecognizer::endOfSpeech, this, [this] {
+    connect(recognizer, &SpeechRecognizer::endOfSpeech, this, [this](qint64 silenceMs) {
         heardFromPrimary();
-        Q_EMIT endOfSpeech();
+        if (std::exchange(m_endOfSpeechReported, false))
+            return;
+        Q_EMIT endOfSpeech(silenceMs);
     });
     connect(recognizer, &SpeechRecognizer::finalTranscript, this, [this](const QString &text) {
         heardFromPrimary();
+        m_endOfSpeechReported = false;
         // Answered for: the fallback will never need to hear it again.
         m_unanswered.clear();
+        m_utteranceStart = 0;
         if (!m_onFallback)
             m_pass.succeeded();
         Q_EMIT finalTranscript(text);
@@ -101,7 +111,12 @@ void FallbackRecognizer::failOver(const ProviderFailure &failure, const QString 
     old->deleteLater();
     m_current = m_fallback->create(m_tenant, m_callId);
     adopt(m_current.get());
-    const QByteArray replay = std::exchange(m_unanswered, {});
+    // The utterance the caller waits for, with a little audio before its
+    // onset: older unanswered audio (silence under the greeting) would only
+    // delay the answer.
+    const QByteArray replay = m_unanswered.mid(std::max<qsizetype>(0, m_utteranceStart));
+    m_unanswered.clear();
+    m_utteranceStart = 0;
     if (!replay.isEmpty())
         m_current->pushMulaw(replay);
 }
@@ -112,12 +127,16 @@ void FallbackRecognizer::pushMulaw(QByteArrayView mulaw)
         return;
     if (!m_onFallback) {
         m_unanswered.append(mulaw.data(), mulaw.size());
-        if (m_unanswered.size() > kMaxUnansweredBytes)
-            m_unanswered.remove(0, m_unanswered.size() - kMaxUnansweredBytes);
+        if (m_unanswered.size() > kMaxUnansweredBytes) {
+            const qsizetype dropped = m_unanswered.size() - kMaxUnansweredBytes;
+            m_unanswered.remove(0, dropped);
+            m_utteranceStart = std::max<qsizetype>(0, m_utteranceStart - dropped);
+        }
         const QVector<std::int16_t> pcm = audio::g711::decodeMulaw(mulaw);
         switch (m_vad.push(pcm)) {
         case audio::VoiceActivityDetector::Event::SpeechStarted:
             m_primarySpokeSinceOnset = false;
+            m_utteranceStart = std::max<qsizetype>(0, m_unanswered.size() - kPreRollBytes);
             break;
         case audio::VoiceActivityDetector::Event::SpeechEnded:
             if (!m_primarySpokeSinceOnset && m_governance.resultDeadlineMs > 0 && m_fallback)

@@ -18,7 +18,7 @@ struct RecognitionGovernance
     std::shared_ptr<CircuitBreaker> breaker;
     // The caller spoke and stopped (by our own VAD) and the primary has said
     // nothing for this long: it is deaf, and the fallback takes over.
-    int resultDeadlineMs = 1500;
+    int resultDeadlineMs = 700;
 };
 
 // A call whose cloud transcription fails for good (bad key, reconnects spent),
@@ -40,6 +40,8 @@ public:
     // Audio kept for the fallback to hear: the last seconds the primary has not
     // answered for.
     static constexpr qsizetype kMaxUnansweredBytes = 8000 * 15;
+    // Audio before our VAD's onset that belongs to the utterance (its soft start).
+    static constexpr qsizetype kPreRollBytes = 8000 * 3 / 10;
 
 private:
     void adopt(SpeechRecognizer *recognizer);
@@ -55,9 +57,11 @@ private:
     log::CallLogger m_log;
     audio::VoiceActivityDetector m_vad;
     QByteArray m_unanswered;
+    qsizetype m_utteranceStart = 0; // where in m_unanswered the latest utterance begins
     QTimer m_deafWatchdog;
     ProviderFailure m_failure;
     bool m_primarySpokeSinceOnset = false;
+    bool m_endOfSpeechReported = false; // by the deaf watchdog, for the utterance being replayed
     bool m_onFallback = false;
     bool m_stopped = false;
 };

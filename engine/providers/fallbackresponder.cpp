@@ -17,49 +17,97 @@ FallbackResponder::FallbackResponder(std::unique_ptr<Responder> primary, std::un
     m_firstWord.setSingleShot(true);
     m_firstWord.setInterval(firstWordDeadlineMs);
     connect(&m_firstWord, &QTimer::timeout, this, [this] {
-        // The late answer is dropped: the primary is cancelled before the fallback speaks.
-        m_primary->cancel();
-        const QString reason = QStringLiteral("no first word within %1 ms").arg(m_firstWord.interval());
-        m_pass.failed(ProviderFailure{FailureKind::Timeout}, reason);
-        settle();
-        m_log.warn("responder too slow ({}); answering from the fallback", reason);
-        answerFromFallback();
+        giveUpOnPrimary(ProviderFailure{FailureKind::Timeout},
+                        QStringLiteral("no first sentence within %1 ms").arg(m_firstWord.interval()));
+    });
+    m_stall.setSingleShot(true);
+    m_stall.setInterval(m_governance.stallMs);
+    connect(&m_stall, &QTimer::timeout, this, [this] {
+        giveUpOnPrimary(ProviderFailure{FailureKind::Timeout},
+                        QStringLiteral("the stream stalled: no token for %1 ms").arg(m_stall.interval()));
     });
     connect(m_primary.get(), &Responder::textDelta, this, [this](const QString &text) {
+        if (m_spoken) {
+            if (m_stall.interval() > 0)
+                m_stall.start();
+            Q_EMIT textDelta(text);
+            return;
+        }
+        // Held until the first sentence is whole: until then a failure can
+        // still be answered by the fallback without the caller hearing a
+        // fragment of the primary's reply.
+        m_held += text;
+        static const QString kSentenceEnds = QStringLiteral(".?!\n\u0964");
+        if (std::none_of(text.cbegin(), text.cend(), [](QChar c) { return kSentenceEnds.contains(c); }))
+            return;
         m_firstWord.stop();
-        m_textSeen = true;
-        Q_EMIT textDelta(text);
+        m_spoken = true;
+        if (m_stall.interval() > 0)
+            m_stall.start();
+        Q_EMIT textDelta(std::exchange(m_held, QString()));
     });
     connect(m_primary.get(), &Responder::finished, this, [this] {
-        m_firstWord.stop();
+        stopTimers();
         if (m_governance.concurrency)
             m_governance.concurrency->onSuccess(m_concurrencyPermit);
         m_pass.succeeded();
         settle();
+        if (!m_held.isEmpty()) {
+            m_spoken = true;
+            Q_EMIT textDelta(std::exchange(m_held, QString()));
+        }
         Q_EMIT finished();
     });
     connect(m_primary.get(), &Responder::failed, this, [this](const QString &reason) {
-        m_firstWord.stop();
-        const ProviderFailure failure = m_primary->providerFailure();
-        if (failure.kind == FailureKind::RateLimited && m_governance.concurrency)
-            m_governance.concurrency->onRateLimited(m_concurrencyPermit, failure.retryAfter, AimdLimiter::Clock::now());
-        const bool wasProbe = m_pass.isProbe();
-        const BreakerState state = m_pass.failed(failure, reason);
-        settle();
-        if (state == BreakerState::Open && (wasProbe || failure.kind == FailureKind::Unauthorized))
-            m_log.warn("the LLM breaker is open ({}): calls answer from the fallback until it heals", failureKindName(failure.kind));
-        if (m_textSeen) {
-            m_log.warn("responder failed mid-reply ({}); ending the reply where it stands", reason);
-            Q_EMIT finished();
-            return;
-        }
-        m_log.warn("responder failed before its first word ({}); answering from the fallback", reason);
-        answerFromFallback();
+        giveUpOnPrimary(m_primary->providerFailure(), reason, false);
+    });
+    connect(m_primary.get(), &Responder::rateLimited, this, [this](qint64 retryAfterMs) {
+        // Halve now, while the permit of the request that met the 429 is held;
+        // and when its retry could not land before the deadline, do not wait
+        // for it: the caller is listening to silence.
+        if (m_governance.concurrency)
+            m_governance.concurrency->onRateLimited(m_concurrencyPermit, std::chrono::milliseconds(std::max<qint64>(0, retryAfterMs)),
+                                                    AimdLimiter::Clock::now());
+        m_rateLimitSeen = true;
+        if (!m_spoken && m_firstWord.isActive() && retryAfterMs >= m_firstWord.remainingTime())
+            giveUpOnPrimary(ProviderFailure{FailureKind::RateLimited, 429, std::chrono::milliseconds(retryAfterMs)},
+                            QStringLiteral("rate limited (HTTP 429), retry after %1 ms does not fit the first-word deadline").arg(retryAfterMs));
     });
     connect(m_primary.get(), &Responder::requestSent, this, &Responder::requestSent);
     connect(m_fallback.get(), &Responder::textDelta, this, &Responder::textDelta);
     connect(m_fallback.get(), &Responder::finished, this, &Responder::finished);
     connect(m_fallback.get(), &Responder::failed, this, &Responder::failed);
+}
+
+void FallbackResponder::stopTimers()
+{
+    m_firstWord.stop();
+    m_stall.stop();
+}
+
+void FallbackResponder::giveUpOnPrimary(ProviderFailure failure, const QString &reason, bool cancelPrimary)
+{
+    stopTimers();
+    // Dropped, not awaited: a late answer must never reach the caller.
+    if (cancelPrimary)
+        m_primary->cancel();
+    if (failure.kind == FailureKind::RateLimited && !m_rateLimitSeen && m_governance.concurrency)
+        m_governance.concurrency->onRateLimited(m_concurrencyPermit, failure.retryAfter, AimdLimiter::Clock::now());
+    if (m_rateLimitSeen && failure.kind == FailureKind::Timeout)
+        failure.kind = FailureKind::RateLimited;
+    const bool wasProbe = m_pass.isProbe();
+    const BreakerState state = m_pass.failed(failure, reason);
+    settle();
+    if (state == BreakerState::Open && (wasProbe || failure.kind == FailureKind::Unauthorized))
+        m_log.warn("the LLM breaker is open ({}): calls answer from the fallback until it heals", failureKindName(failure.kind));
+    m_held.clear();
+    if (m_spoken) {
+        m_log.warn("responder failed mid-reply ({}); ending the reply where it stands", reason);
+        Q_EMIT finished();
+        return;
+    }
+    m_log.warn("responder failed before its first sentence ({}); answering from the fallback", reason);
+    answerFromFallback();
 }
 
 void FallbackResponder::prepareCall(const QString &callId, const QString &tenantId)
@@ -94,8 +142,11 @@ QString FallbackResponder::admitPrimary()
 void FallbackResponder::respond(const ResponderRequest &request)
 {
     m_request = request;
-    m_textSeen = false;
+    m_held.clear();
+    m_spoken = false;
+    m_rateLimitSeen = false;
     m_usedFallback = false;
+    stopTimers();
     settle();
     const QString refusal = admitPrimary();
     if (!refusal.isEmpty()) {
@@ -125,7 +176,8 @@ void FallbackResponder::settle()
 void FallbackResponder::cancel()
 {
     // Barge-in or hang-up says nothing about the provider.
-    m_firstWord.stop();
+    stopTimers();
+    m_held.clear();
     settle();
     m_primary->cancel();
     m_fallback->cancel();

@@ -23,14 +23,19 @@ struct ResponderGovernance
     // after the first word (the TTS first-audio deadline and a margin): the
     // rest, less endpointing, is the first word's deadline.
     int reserveForSpeechMs = 700;
+    // Once the reply is speaking, no token for this long ends it (and counts
+    // as a failure) before the caller talks over the silence.
+    int stallMs = 1000;
 };
 
 // A reply the primary cannot give is answered by the fallback responder
 // (Groq -> FAQ), with no time paid when the primary is known to be unable: an
 // open breaker, the global concurrency limit or the tenant's quota reached.
-// A failure before the first word goes to the fallback; a failure mid-reply
-// ends the reply where it stands (the caller heard part of an answer; a second
-// answer or an apology after it would be worse).
+// The primary's text is held until its first sentence is whole: a failure,
+// stall or deadline before that goes to the fallback, and the caller never
+// hears a fragment. A failure once speaking ends the reply where it stands
+// (the caller heard part of an answer; a second answer or an apology after it
+// would be worse).
 class FallbackResponder : public Responder
 {
     Q_OBJECT
@@ -50,7 +55,9 @@ public:
 
 private:
     QString admitPrimary(); // empty when admitted, else why not
+    void giveUpOnPrimary(ProviderFailure failure, const QString &reason, bool cancelPrimary = true);
     void answerFromFallback();
+    void stopTimers();
     void settle();
 
     std::unique_ptr<Responder> m_primary;
@@ -58,12 +65,15 @@ private:
     ResponderGovernance m_governance;
     log::CallLogger m_log;
     QString m_tenantId;
-    QTimer m_firstWord; // the primary's first word, or the fallback answers
+    QTimer m_firstWord; // the primary's first sentence, or the fallback answers
+    QTimer m_stall;     // the primary's next token once speaking
+    QString m_held;     // primary text before its first sentence is whole
     ResponderRequest m_request;
     BreakerPass m_pass;
     AimdLimiter::Permit m_concurrencyPermit;
     TenantLimit::Permit m_tenantPermit;
-    bool m_textSeen = false;
+    bool m_spoken = false; // primary text has gone to the caller
+    bool m_rateLimitSeen = false;
     bool m_usedFallback = false;
 };
 

@@ -103,11 +103,10 @@ private:
         const bool wasProbe = m_pass.isProbe();
         if (m_pass.failed(failure, reason) == BreakerState::Open && (wasProbe || failure.kind == FailureKind::Unauthorized))
             m_log.warn("the TTS breaker is open ({}): sentences go to the fallback voice until it heals", failureKindName(failure.kind));
-        if (m_audioSeen) {
-            Q_EMIT failed(reason);
-            return;
-        }
-        m_log.warn("primary synthesis failed ({}); speaking with the fallback", reason);
+        if (m_audioSeen)
+            m_log.warn("primary synthesis failed mid-sentence ({}); the fallback voice speaks the sentence again", reason);
+        else
+            m_log.warn("primary synthesis failed ({}); speaking with the fallback", reason);
         if (m_current && m_current->parent() == this)
             m_current->deleteLater();
         follow(m_fallback->synthesize(m_request, this), false);

@@ -13,15 +13,16 @@ struct SynthesisGovernance
     // No first audio this long after the request: the fallback voice speaks the
     // sentence and whatever the primary sends later is dropped.
     int firstAudioDeadlineMs = 1000;
-    // Audio stopped this long mid-sentence: the primary is given up on.
-    int stallMs = 1500;
+    // Audio stopped this long mid-sentence: the primary is given up on and the
+    // fallback voice speaks the sentence.
+    int stallMs = 600;
 };
 
 // Silence is the worst outcome: a sentence whose primary synthesis fails, is
-// refused by an open breaker, or is too slow to start is spoken by the
-// fallback instead (Azure -> flite/espeak-ng). A failure after audio started
-// is passed on: replaying the sentence from the top in another voice would be
-// worse than a cut.
+// refused by an open breaker, is too slow to start or stalls is spoken by the
+// fallback instead (Azure -> flite/espeak-ng). After audio started, the
+// fallback speaks the sentence from its start: hearing its beginning twice, in
+// another voice, is better than losing its end.
 class FallbackSynthesizer : public SpeechSynthesizer
 {
 public:

@@ -111,7 +111,8 @@ EngineProviders::EngineProviders(const EngineConfig &config, const TenantRegistr
                                           {QStringLiteral("retryAfterSeconds"), info.retryAfterSeconds}};
         });
         ResponderGovernance governance{m_governor->breakers().breaker(QString::fromLatin1(kLlmBreaker), QUrl(p.llmBaseUrl).host()),
-                                       &m_governor->llmConcurrency(), &m_governor->tenantQuotas(), g.ttsFirstAudioDeadlineMs + 100};
+                                       &m_governor->llmConcurrency(), &m_governor->tenantQuotas(), g.ttsFirstAudioDeadlineMs + 100,
+                                       g.llmStallMs};
         llm.insert(QStringLiteral("groq"), own<FallbackResponderFactory>(m_owned, groq, faq, governance));
     }
     m_responders = own<RoutingResponderFactory>(m_owned, p, llm);

@@ -31,7 +31,9 @@ public:
 Q_SIGNALS:
     void speechStarted();                        // onset: the barge-in hint
     void partialTranscript(const QString &text); // revisable preview
-    void endOfSpeech();                          // endpointing silence reached
+    // Endpointing silence reached. silenceMs: how long the caller has been
+    // silent by now, when a recognizer reports it late (-1: the tenant's endpointing).
+    void endOfSpeech(qint64 silenceMs = -1);
     void finalTranscript(const QString &text);   // the utterance; may be empty
     void failed(const QString &reason);
 };

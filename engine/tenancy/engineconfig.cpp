@@ -207,6 +207,7 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
         {"llmConcurrencyCeiling", &g.llmConcurrencyCeiling, 1},
         {"ttsFirstAudioDeadlineMs", &g.ttsFirstAudioDeadlineMs, 0},
         {"ttsStallMs", &g.ttsStallMs, 0},
+        {"llmStallMs", &g.llmStallMs, 0},
         {"sttResultDeadlineMs", &g.sttResultDeadlineMs, 0},
         {"httpConnectionsPerProvider", &g.httpConnectionsPerProvider, 6},
     };

@@ -26,8 +26,9 @@ struct GovernanceSettings
     int llmConcurrencyInitial = 8;
     int llmConcurrencyCeiling = 64;
     int ttsFirstAudioDeadlineMs = 600;
-    int ttsStallMs = 1500;
-    int sttResultDeadlineMs = 1500;
+    int ttsStallMs = 600;
+    int llmStallMs = 1000;
+    int sttResultDeadlineMs = 700;
     // Connections each HTTP provider may open per engine thread before its
     // requests queue (Qt alone stops at six per host).
     int httpConnectionsPerProvider = 256;

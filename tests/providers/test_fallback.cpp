@@ -319,6 +319,8 @@ private Q_SLOTS:
         Tenant tenant;
         tenant.endpointingMs = 200;
         auto recognizer = chain.create(tenant, QStringLiteral("CA1"));
+        QSignalSpy ended(recognizer.get(), &SpeechRecognizer::endOfSpeech);
+        QSignalSpy finals(recognizer.get(), &SpeechRecognizer::finalTranscript);
         // 1 s of loud tone, then 400 ms of silence; the cloud recognizer says nothing.
         QByteArray speech;
         for (int i = 0; i < 8000; ++i)
@@ -331,6 +333,17 @@ private Q_SLOTS:
         QCOMPARE(embedded.last->bytesPushed, 70 * 160); // the whole utterance, replayed
         QVERIFY(cloud.last.isNull() || cloud.last->stopped);
         QCOMPARE(breaker->snapshot().consecutiveFailures, 1);
+        // The turn starts when the deafness is noticed, dated from the caller's
+        // last word (endpointing + deadline ago), so the silence budget holds...
+        QCOMPARE(ended.size(), 1);
+        QCOMPARE(ended.first().first().toLongLong(), 400);
+        // ...and the fallback's end of speech for the replay is the same turn.
+        Q_EMIT embedded.last->endOfSpeech();
+        Q_EMIT embedded.last->finalTranscript(QStringLiteral("hello"));
+        QCOMPARE(ended.size(), 1);
+        QCOMPARE(finals.size(), 1);
+        Q_EMIT embedded.last->endOfSpeech(); // the caller's next utterance
+        QCOMPARE(ended.size(), 2);
     }
 
     void openSttBreakerStartsNewCallsOnTheFallback()

@@ -549,6 +549,14 @@ void OpenAiResponder::handleHttpError()
         const qint64 elapsedMs = (monotonicNowNs() - m_stats.requestNs) / 1'000'000;
         const qint64 budgetMs = m_settings.firstTokenDeadlineMs > 0 ? m_settings.firstTokenDeadlineMs - elapsedMs : kMaxRetryWaitMs;
         const qint64 waitMs = retryAfter >= 0 ? qint64(retryAfter * 1000.0 + 0.5) : -1;
+        {
+            // A slot may cancel or delete us: nothing of this request after that.
+            const quint64 generation = m_generation;
+            QPointer<OpenAiResponder> self(this);
+            Q_EMIT rateLimited(waitMs);
+            if (!self || generation != m_generation)
+                return;
+        }
         if (!m_retried && waitMs >= 0 && waitMs < budgetMs) {
             m_retried = true;
             m_log.info("rate limited by {} (HTTP 429), retrying once in {} ms", host, waitMs);

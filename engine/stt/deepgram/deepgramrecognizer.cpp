@@ -1,6 +1,7 @@
 #include "stt/deepgram/deepgramrecognizer.h"
 
 #include "audio/g711.h"
+#include "observability/clock.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -191,7 +192,11 @@ void DeepgramRecognizer::onTextMessage(const QString &message)
     const QJsonObject object = QJsonDocument::fromJson(message.toUtf8()).object();
     const QString type = object.value(QLatin1String("type")).toString();
     if (type == QLatin1String("Results")) {
-        m_failuresInRow = 0;
+        // Only a final proves the connection carries audio: interims from a
+        // connection that dies a moment later must not reset the count, or a
+        // connection that always dies re-sends its growing backlog forever.
+        if (object.value(QLatin1String("is_final")).toBool())
+            m_failuresInRow = 0;
         const QJsonObject alternative =
             object.value(QLatin1String("channel")).toObject().value(QLatin1String("alternatives")).toArray().first().toObject();
         DeepgramTurnAssembler::Result result;
@@ -285,6 +290,16 @@ void DeepgramRecognizer::onSocketLost(QWebSocket *socket)
         detail = errorString.isEmpty() ? QStringLiteral("socket error %1").arg(int(error)) : errorString;
 
     ++m_failuresInRow;
+    // However they alternate with finals, this many drops within a minute is
+    // a connection that cannot hold: the fallback hears the caller instead.
+    const qint64 now = monotonicNowNs() / 1000000;
+    m_recentDrops.append(now);
+    while (!m_recentDrops.isEmpty() && m_recentDrops.first() < now - 60000)
+        m_recentDrops.removeFirst();
+    if (m_recentDrops.size() > 2 * m_settings.reconnectAttempts) {
+        fail(ProviderFailure{FailureKind::ServerError}, QStringLiteral("Deepgram connection lost %1 times within a minute: %2").arg(m_recentDrops.size()).arg(detail));
+        return;
+    }
     if (m_failuresInRow > m_settings.reconnectAttempts) {
         fail(ProviderFailure{wasOpen ? FailureKind::ServerError : FailureKind::Connect}, QStringLiteral("Deepgram connection lost: %1 (%2 reconnect attempts failed)")
                  .arg(detail).arg(m_settings.reconnectAttempts));
@@ -292,7 +307,7 @@ void DeepgramRecognizer::onSocketLost(QWebSocket *socket)
     }
     // The first retry goes at once (the caller is talking); later ones back off
     // a little so a struggling server is not hammered.
-    const int delayMs = m_failuresInRow <= 1 ? 0 : 250 * (1 << std::min(m_failuresInRow - 2, 4));
+    const int delayMs = m_failuresInRow <= 1 ? 50 : 250 * (1 << std::min(m_failuresInRow - 2, 4));
     m_log.warn("Deepgram connection lost ({}); reconnecting in {} ms", detail, delayMs);
     m_reconnectTimer.start(delayMs);
 }

@@ -68,7 +68,8 @@ private:
     bool m_failed = false;
     ProviderFailure m_failure;
     int m_connectionsOpened = 0;
-    int m_failuresInRow = 0;        // reset once a connection has produced a result
+    int m_failuresInRow = 0;        // reset once a connection has produced a final result
+    QList<qint64> m_recentDrops;    // when connections were lost (monotonic ms), the last minute
     QAbstractSocket::SocketError m_lastError = QAbstractSocket::UnknownSocketError;
     QTimer m_reconnectTimer;
 
