@@ -97,5 +97,17 @@ int main(int argc, char *argv[])
     // SIGTERM (systemctl stop) drains: live calls finish, then the engine exits.
     QObject::connect(&host, &apex::EngineHost::drained, &app, &QCoreApplication::quit);
     apex::QuitOnSignals quitOnSignals([&host] { host.drain(); });
+    // SIGHUP (systemctl reload): the tenants again from the same file. A file
+    // that no longer loads changes nothing; other settings need a restart.
+    quitOnSignals.onReload([&host, configPath, log] {
+        apex::ConfigError reloadError;
+        auto fresh = apex::EngineConfigLoader::loadFile(configPath, &reloadError);
+        if (!fresh) {
+            log->error("call=- tenant=- config reload refused, keeping the running tenants: {}", reloadError.message);
+            return;
+        }
+        apex::EngineConfigLoader::applyEnvironment(*fresh);
+        host.reloadTenants(*fresh);
+    });
     return app.exec();
 }

@@ -48,6 +48,7 @@ bool EngineHost::start(QString *error)
     connect(m_engine, &Engine::prewarmProgress, this, &EngineHost::prewarmProgress);
     connect(m_engine, &Engine::prewarmFinished, this, &EngineHost::prewarmFinished);
     connect(m_engine, &Engine::drained, this, &EngineHost::drained);
+    connect(m_engine, &Engine::tenantsReloaded, this, &EngineHost::tenantsReloaded);
 
     m_thread.start();
     bool ok = false;
@@ -109,6 +110,17 @@ void EngineHost::drain()
         return;
     }
     QMetaObject::invokeMethod(m_engine, [engine = m_engine, ms = m_config.drainMs] { engine->drain(ms); });
+}
+
+void EngineHost::reloadTenants(const EngineConfig &fresh)
+{
+    m_config.tenants = fresh.tenants;
+    m_config.defaultTenantId = fresh.defaultTenantId;
+    if (!m_engine)
+        return;
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, tenants = fresh.tenants, defaultId = fresh.defaultTenantId] {
+        engine->reloadTenants(tenants, defaultId);
+    });
 }
 
 void EngineHost::stop()

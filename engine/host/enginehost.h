@@ -33,6 +33,8 @@ public:
     // Graceful stop: no new calls; live ones finish (up to the config's
     // drainMs, then a goodbye); drained() when none is left.
     void drain();
+    // A re-read config's tenants, without dropping a call (Engine::reloadTenants).
+    void reloadTenants(const EngineConfig &fresh);
     bool isRunning() const;
 
     QString listenAddress() const { return m_listenAddress; } // host:port actually bound
@@ -59,6 +61,7 @@ Q_SIGNALS:
     void prewarmProgress(const QString &tenantId, int done, int total);
     void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
     void drained();
+    void tenantsReloaded(const QStringList &added, const QStringList &changed, const QStringList &removed);
 
 private:
     EngineConfig m_config;

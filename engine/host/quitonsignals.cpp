@@ -33,6 +33,12 @@ QuitOnSignals::QuitOnSignals(std::function<void()> gracefulStop, QObject *parent
         char signal = 0;
         if (::read(g_fds[1], &signal, 1) != 1)
             return;
+        if (signal == SIGHUP) {
+            log::get("main")->info("call=- tenant=- SIGHUP: re-reading the config");
+            if (m_reload)
+                m_reload();
+            return;
+        }
         if (m_gracefulStop && !m_stopping) {
             m_stopping = true;
             log::get("main")->info("call=- tenant=- signal {}: stopping gracefully (a second signal stops at once)", int(signal));
@@ -50,8 +56,21 @@ QuitOnSignals::QuitOnSignals(std::function<void()> gracefulStop, QObject *parent
     ::sigaction(SIGTERM, &action, nullptr);
 }
 
+void QuitOnSignals::onReload(std::function<void()> reload)
+{
+    m_reload = std::move(reload);
+    if (!m_notifier)
+        return;
+    struct sigaction action{};
+    action.sa_handler = &QuitOnSignals::handle;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGHUP, &action, nullptr);
+}
+
 QuitOnSignals::~QuitOnSignals()
 {
+    std::signal(SIGHUP, SIG_DFL);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     for (int &fd : g_fds) {

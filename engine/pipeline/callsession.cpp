@@ -137,6 +137,7 @@ void CallSession::onLegStarted(const CallStartInfo &info)
         return;
     }
     setState(CallState::Greeting);
+    m_log.info("greeting \"{}\"", m_tenant->greeting); // which version of the tenant answered
     SentenceSplitter greetingSplitter;
     QStringList sentences = greetingSplitter.push(m_tenant->greeting);
     sentences += greetingSplitter.flush();

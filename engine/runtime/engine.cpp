@@ -12,6 +12,8 @@
 #include "telephony/twiliomedialeg.h"
 
 
+#include <algorithm>
+
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
 #include <QThread>
@@ -30,6 +32,9 @@ Engine::Engine(EngineConfig config, QObject *parent)
 
 Engine::~Engine()
 {
+    // A reload still building speech models uses the providers.
+    if (m_reloadPreparing)
+        m_reloadPreparing->wait();
     // Sessions first: they hold pointers into the providers.
     const auto sessions = m_sessions.keys();
     for (CallSession *session : sessions)
@@ -98,6 +103,64 @@ void Engine::startPrewarm(const QString &tenantId)
         Q_EMIT prewarmFinished(tenantId, stats.toJson());
     });
     prewarmer->start(*tenant);
+}
+
+void Engine::reloadTenants(const QList<Tenant> &tenants, const QString &defaultTenantId)
+{
+    if (!m_providers)
+        return;
+    if (m_reloadPreparing) {
+        m_reloadPending.emplace(tenants, defaultTenantId); // the newest wins
+        return;
+    }
+    QStringList added, changed, removed;
+    QList<Tenant> toPrepare;
+    for (const Tenant &tenant : tenants) {
+        const TenantPtr old = m_tenants.find(tenant.id);
+        if (old && *old == tenant)
+            continue;
+        (old ? changed : added) << tenant.id;
+        toPrepare << tenant;
+    }
+    for (const TenantPtr &old : m_tenants.all()) {
+        if (std::none_of(tenants.cbegin(), tenants.cend(), [&](const Tenant &t) { return t.id == old->id; }))
+            removed << old->id;
+    }
+    // Building a changed tenant's speech model takes seconds: not on this
+    // thread, which paces every live call's frames. New calls keep the old
+    // version until it is ready, so none waits on a model being built.
+    EngineProviders *providers = m_providers;
+    m_reloadPreparing = QThread::create([providers, toPrepare] {
+        for (const Tenant &tenant : toPrepare)
+            providers->prepareTenant(tenant);
+    });
+    m_reloadPreparing->setObjectName(QStringLiteral("apex-reload"));
+    m_reloadPreparing->setParent(this); // waited for and deleted with the engine
+    connect(m_reloadPreparing, &QThread::finished, this, [=, this] {
+        m_reloadPreparing->deleteLater();
+        m_reloadPreparing = nullptr;
+        applyReload(tenants, defaultTenantId, added, changed, removed);
+        if (m_reloadPending) {
+            auto [nextTenants, nextDefault] = *std::exchange(m_reloadPending, std::nullopt);
+            reloadTenants(nextTenants, nextDefault);
+        }
+    });
+    m_reloadPreparing->start();
+}
+
+void Engine::applyReload(const QList<Tenant> &tenants, const QString &defaultTenantId, const QStringList &added,
+                         const QStringList &changed, const QStringList &removed)
+{
+    m_tenants.replace(tenants, defaultTenantId);
+    m_config.tenants = tenants;
+    m_config.defaultTenantId = defaultTenantId;
+    auto join = [](const QStringList &ids) { return ids.isEmpty() ? QStringLiteral("none") : ids.join(QLatin1Char(',')); };
+    log::get("engine")->info("call=- tenant=- tenants reloaded: added {}, changed {}, removed {}; {} live calls keep "
+                             "the version they started with",
+                             join(added), join(changed), join(removed), m_sessions.size());
+    for (const QString &id : added + changed)
+        startPrewarm(id);
+    Q_EMIT tenantsReloaded(added, changed, removed);
 }
 
 void Engine::cancelPrewarm(const QString &tenantId)

@@ -14,6 +14,10 @@
 
 #include <array>
 #include <memory>
+#include <optional>
+#include <utility>
+
+class QThread;
 
 namespace apex {
 
@@ -63,6 +67,13 @@ public:
     bool isDraining() const { return m_draining; }
     void cancelPrewarm(const QString &tenantId);
 
+    // Takes a re-read config's tenants without dropping a call: the new and
+    // changed tenants' speech models are built on a worker first, then the
+    // registry is swapped, the changed lines pre-warmed, and tenantsReloaded()
+    // emitted. Live calls keep the tenant version they started with; a reload
+    // asked for while one is preparing runs after it.
+    void reloadTenants(const QList<Tenant> &tenants, const QString &defaultTenantId);
+
 Q_SIGNALS:
     void callStarted(const QString &callId, const QString &tenantId);
     void callStateChanged(const QString &callId, apex::CallState state);
@@ -72,8 +83,12 @@ Q_SIGNALS:
     void prewarmProgress(const QString &tenantId, int done, int total);
     void prewarmFinished(const QString &tenantId, const QJsonObject &stats);
     void drained();
+    void tenantsReloaded(const QStringList &added, const QStringList &changed, const QStringList &removed);
 
 private:
+    void applyReload(const QList<Tenant> &tenants, const QString &defaultTenantId, const QStringList &added,
+                     const QStringList &changed, const QStringList &removed);
+
     EngineConfig m_config;
     TenantRegistry m_tenants;
     EngineProviders *m_providers = nullptr; // child; built in start()
@@ -83,6 +98,8 @@ private:
     QHash<CallSession *, QString> m_sessions;
     QHash<QString, Prewarmer *> m_prewarmers;
     bool m_draining = false;
+    QThread *m_reloadPreparing = nullptr; // builds a reload's speech models
+    std::optional<std::pair<QList<Tenant>, QString>> m_reloadPending;
     // Totals of the calls that have ended; live calls are added when asked.
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;

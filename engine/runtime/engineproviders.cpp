@@ -150,6 +150,11 @@ void EngineProviders::prepareTenants()
         m_recognizers->prepareTenant(*tenant);
 }
 
+void EngineProviders::prepareTenant(const Tenant &tenant)
+{
+    m_recognizers->prepareTenant(tenant);
+}
+
 CallServices EngineProviders::services() const
 {
     return CallServices{m_tenants, m_recognizers, m_responders, m_synthesizer, m_sessions};

@@ -34,6 +34,8 @@ public:
 
     // Slow (pocketsphinx models, the channel primer): at start-up, before calls.
     void prepareTenants();
+    // One tenant's models (a reload's new or changed tenant); safe on any thread.
+    void prepareTenant(const Tenant &tenant);
 
     CallServices services() const;
     TtsCache *ttsCache() const { return m_ttsCache.get(); }

@@ -11,6 +11,8 @@ struct FaqEntry
     QString question;
     QString answer;
     QStringList keywords; // optional extra terms that point at this entry
+
+    bool operator==(const FaqEntry &) const = default;
 };
 
 // Everything a call needs to know about the business it answers for. Immutable
@@ -44,6 +46,9 @@ struct Tenant
     int llmConcurrencyQuota = 0; // concurrent LLM requests for this tenant; 0: no quota
     // Said to calls still live when the engine must stop (drain time spent).
     QString goodbyeLine = QStringLiteral("I am sorry, we have to end the call now. Please call us again. Goodbye.");
+
+    // A reload re-prepares and re-warms only the tenants that changed.
+    bool operator==(const Tenant &) const = default;
 };
 
 } // namespace apex

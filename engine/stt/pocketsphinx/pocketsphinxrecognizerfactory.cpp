@@ -50,16 +50,22 @@ std::shared_ptr<PocketsphinxModelPool> PocketsphinxRecognizerFactory::poolFor(co
 {
     const QStringList sentences = TenantLanguageModel::tenantSentences(tenant);
     std::lock_guard lock(m_poolsMutex);
-    auto &pool = m_pools[tenant.id];
-    if (!pool || pool->sentences() != sentences) {
-        PocketsphinxModelPool::Settings poolSettings = m_settings.pool;
-        if (poolSettings.modelDir.isEmpty())
-            poolSettings.modelDir = m_settings.modelDir;
-        // The pool may outlive nothing but the factory's recognizers, so `this` is safe.
-        pool = std::make_shared<PocketsphinxModelPool>(
-            tenant.id.isEmpty() ? QStringLiteral("(default)") : tenant.id, sentences,
-            [this](QString *error) { return dictionary(error); }, poolSettings);
+    auto &versions = m_pools[tenant.id];
+    for (const auto &pool : std::as_const(versions)) {
+        if (pool->sentences() == sentences)
+            return pool;
     }
+    PocketsphinxModelPool::Settings poolSettings = m_settings.pool;
+    if (poolSettings.modelDir.isEmpty())
+        poolSettings.modelDir = m_settings.modelDir;
+    // The pool may outlive nothing but the factory's recognizers, so `this` is safe.
+    auto pool = std::make_shared<PocketsphinxModelPool>(
+        tenant.id.isEmpty() ? QStringLiteral("(default)") : tenant.id, sentences,
+        [this](QString *error) { return dictionary(error); }, poolSettings);
+    versions.prepend(pool);
+    // Calls on an older version hold their decoders' pool themselves.
+    while (versions.size() > kVersionsPerTenant)
+        versions.removeLast();
     return pool;
 }
 

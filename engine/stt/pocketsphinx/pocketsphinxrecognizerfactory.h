@@ -57,7 +57,10 @@ private:
     QString m_dictionaryError;
 
     std::mutex m_poolsMutex;
-    QHash<QString, std::shared_ptr<PocketsphinxModelPool>> m_pools; // by tenant id
+    // By tenant id, newest first: while a reloaded tenant's model is built,
+    // new calls still borrow from the previous version's pool.
+    QHash<QString, QList<std::shared_ptr<PocketsphinxModelPool>>> m_pools;
+    static constexpr int kVersionsPerTenant = 2;
 };
 
 } // namespace apex
