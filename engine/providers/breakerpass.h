@@ -3,6 +3,7 @@
 #include "providers/circuitbreaker.h"
 
 #include <memory>
+#include <string>
 
 namespace apex {
 
@@ -15,7 +16,9 @@ class BreakerPass
 {
 public:
     BreakerPass() = default;
-    explicit BreakerPass(std::shared_ptr<CircuitBreaker> breaker);
+    // callerLogPrefix: the call's "call=… tenant=… " (log::CallLogger::prefix()),
+    // so a state change this pass causes is logged against that call.
+    explicit BreakerPass(std::shared_ptr<CircuitBreaker> breaker, std::string callerLogPrefix = {});
     BreakerPass(BreakerPass &&other) noexcept;
     BreakerPass &operator=(BreakerPass &&other) noexcept;
     BreakerPass(const BreakerPass &) = delete;
@@ -31,10 +34,17 @@ public:
     BreakerState failed(const ProviderFailure &failure, const QString &detail);
     void abandoned();
 
+    // While a pass admits or settles on this thread (where the breaker's
+    // transition listener runs), its caller's log prefix; else empty.
+    static const std::string &currentCallerLogPrefix();
+
 private:
+    class CallerScope;
+
     std::shared_ptr<CircuitBreaker> m_breaker;
     Admission m_admission = Admission::Allowed;
     bool m_open = false; // admitted and not yet settled
+    std::string m_callerLogPrefix;
 };
 
 } // namespace apex

@@ -95,7 +95,7 @@ void FallbackRecognizer::failOver(const ProviderFailure &failure, const QString 
     // still counts, through a pass of its own.
     BreakerPass late;
     if (!m_pass.pending())
-        late = BreakerPass(m_governance.breaker);
+        late = BreakerPass(m_governance.breaker, m_log.prefix());
     BreakerPass &pass = m_pass.pending() ? m_pass : late;
     const bool wasProbe = pass.isProbe();
     if (pass.failed(failure, reason) == BreakerState::Open && (wasProbe || failure.kind == FailureKind::Unauthorized))
@@ -178,7 +178,7 @@ void FallbackRecognizerFactory::prepareTenant(const Tenant &tenant)
 
 std::unique_ptr<SpeechRecognizer> FallbackRecognizerFactory::create(const Tenant &tenant, const QString &callId)
 {
-    BreakerPass pass(m_governance.breaker);
+    BreakerPass pass(m_governance.breaker, log::CallLogger("stt", callId, tenant.id).prefix());
     if (pass.refused()) {
         log::CallLogger("stt", callId, tenant.id).info("starting on {}: the STT breaker is open", m_fallback->name());
         return m_fallback->create(tenant, callId);

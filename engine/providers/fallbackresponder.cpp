@@ -120,7 +120,7 @@ void FallbackResponder::prepareCall(const QString &callId, const QString &tenant
 
 QString FallbackResponder::admitPrimary()
 {
-    m_pass = BreakerPass(m_governance.breaker);
+    m_pass = BreakerPass(m_governance.breaker, m_log.prefix());
     if (m_pass.refused())
         return QStringLiteral("the LLM breaker is open");
     if (m_governance.tenantQuota) {

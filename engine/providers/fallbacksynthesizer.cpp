@@ -19,7 +19,7 @@ public:
         , m_fallback(fallback)
         , m_governance(governance)
         , m_log("tts", request.callId, request.tenantId)
-        , m_pass(governance.breaker)
+        , m_pass(governance.breaker, m_log.prefix())
     {
         m_watchdog.setSingleShot(true);
         connect(&m_watchdog, &QTimer::timeout, this, &FallbackJob::onWatchdog);

@@ -1,6 +1,7 @@
 #include "providers/providergovernor.h"
 
 #include "observability/logging.h"
+#include "providers/breakerpass.h"
 #include "observability/prometheustext.h"
 
 #include <QJsonArray>
@@ -51,7 +52,9 @@ ProviderGovernor::ProviderGovernor(const EngineConfig &config)
     m_breakers.setTransitionListener([](const BreakerKey &key, const BreakerTransition &t) {
         auto logger = log::get("providers");
         const auto level = t.to == BreakerState::Closed ? spdlog::level::info : spdlog::level::warn;
-        logger->log(level, "call=- tenant=- breaker {}/{}: {} -> {}{}", key.provider, key.endpoint, breakerStateName(t.from),
+        const std::string &caller = BreakerPass::currentCallerLogPrefix();
+        logger->log(level, "{}breaker {}/{}: {} -> {}{}", caller.empty() ? std::string("call=- tenant=- ") : caller,
+                    key.provider, key.endpoint, breakerStateName(t.from),
                     breakerStateName(t.to), t.reason.isEmpty() ? QString() : QStringLiteral(" (") + t.reason + QLatin1Char(')'));
     });
 }

@@ -1,4 +1,5 @@
 #include "providers/aimdlimiter.h"
+#include "providers/breakerpass.h"
 #include "providers/breakerregistry.h"
 #include "providers/circuitbreaker.h"
 #include "providers/tenantlimit.h"
@@ -99,6 +100,24 @@ private Q_SLOTS:
         fail(breaker, t0);
         QCOMPARE(breaker.state(), BreakerState::Open);
         QCOMPARE(breaker.snapshot().timesOpened, 1u);
+    }
+
+    void aStateChangeKnowsTheCallThatCausedIt()
+    {
+        auto breaker = std::make_shared<CircuitBreaker>(BreakerPolicy{1, 50ms});
+        std::vector<std::pair<BreakerState, std::string>> seen;
+        breaker->setTransitionListener([&](const BreakerTransition &t) {
+            seen.emplace_back(t.to, BreakerPass::currentCallerLogPrefix());
+        });
+        BreakerPass(breaker, "call=CA1 tenant=demo ").failed(ProviderFailure{FailureKind::ServerError, 503}, QStringLiteral("HTTP 503"));
+        QCOMPARE(seen.size(), size_t(1));
+        QCOMPARE(seen.back().first, BreakerState::Open);
+        QCOMPARE(seen.back().second, std::string("call=CA1 tenant=demo "));
+        QVERIFY(BreakerPass::currentCallerLogPrefix().empty()); // only inside the pass
+        std::this_thread::sleep_for(60ms); // the cool-down: the next pass is the probe
+        BreakerPass(breaker, "call=CA2 tenant=demo ").succeeded();
+        QCOMPARE(seen.back().first, BreakerState::Closed);
+        QCOMPARE(seen.back().second, std::string("call=CA2 tenant=demo "));
     }
 
     void successInBetweenResetsTheCount()
