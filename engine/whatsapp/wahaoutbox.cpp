@@ -7,12 +7,21 @@
 
 namespace apex::waha {
 
+namespace {
+
+// A chat's lines carry its id and tenant, as a call's do.
+log::CallLogger lineLog(const OutgoingText &message)
+{
+    return log::CallLogger("whatsapp", logSafe(message.chatId, 64), message.tenantId);
+}
+
+} // namespace
+
 WahaOutbox::WahaOutbox(WahaClient *client, std::shared_ptr<CircuitBreaker> breaker, Settings settings, QObject *parent)
     : QObject(parent)
     , m_client(client)
     , m_breaker(std::move(breaker))
     , m_settings(settings)
-    , m_log("whatsapp")
 {
     m_clock.start();
     m_wake.setSingleShot(true);
@@ -31,7 +40,7 @@ void WahaOutbox::enqueue(OutgoingText message)
         outcome.detail = QStringLiteral("the outbox is full (%1 replies waiting for WAHA)").arg(m_settings.capacity);
         const OutgoingText lost = it->message;
         m_queue.erase(it);
-        m_log.warn("chat {} (tenant {}): reply dropped: {}", logSafe(lost.chatId, 64), lost.tenantId, outcome.detail);
+        lineLog(lost).warn("reply dropped: {}", outcome.detail);
         Q_EMIT dropped(lost, outcome);
     }
     m_queue.push_back(Entry{m_nextSerial++, std::move(message), false});
@@ -64,7 +73,7 @@ void WahaOutbox::pump()
                                  .arg(it->message.attempts);
             const OutgoingText lost = it->message;
             it = m_queue.erase(it);
-            m_log.warn("chat {} (tenant {}): reply dropped: {}", logSafe(lost.chatId, 64), lost.tenantId, outcome.detail);
+            lineLog(lost).warn("reply dropped: {}", outcome.detail);
             Q_EMIT dropped(lost, outcome);
             continue;
         }
@@ -72,7 +81,9 @@ void WahaOutbox::pump()
     }
     if (m_queue.empty() || m_probeOut)
         return;
-    if (now < m_notBeforeMs) {
+    // The backoff spaces retries while the breaker is still closed; once it
+    // is open, its cool-down alone decides when the next attempt goes.
+    if (now < m_notBeforeMs && (!m_breaker || m_breaker->state() == BreakerState::Closed)) {
         schedule(m_notBeforeMs - now);
         return;
     }
@@ -132,12 +143,11 @@ void WahaOutbox::onOutcome(quint64 serial, BreakerPass &pass, const SendOutcome 
         const BreakerState state = pass.failed(outcome.failure, outcome.detail);
         m_retryDelayMs = m_retryDelayMs == 0 ? m_settings.retryInitialMs : std::min(m_retryDelayMs * 2, m_settings.retryMaxMs);
         m_notBeforeMs = nowMs() + m_retryDelayMs;
-        m_log.warn("chat {} (tenant {}): WAHA sendText failed (attempt {}): {}{}; {} replies waiting, breaker {}",
-                   logSafe(it->message.chatId, 64), it->message.tenantId, it->message.attempts,
+        lineLog(it->message).warn("WAHA sendText failed (attempt {}): {}{}; {} replies waiting, breaker {}", it->message.attempts,
                    failureKindName(outcome.failure.kind),
                    outcome.detail.isEmpty() ? QString() : QStringLiteral(" (") + outcome.detail + QLatin1Char(')'),
                    m_queue.size(), breakerStateName(state));
-        schedule(m_retryDelayMs);
+        schedule(state == BreakerState::Closed ? m_retryDelayMs : 0);
         return;
     }
     // WAHA answered: whatever it said, it is up.
@@ -148,12 +158,11 @@ void WahaOutbox::onOutcome(quint64 serial, BreakerPass &pass, const SendOutcome 
     m_queue.erase(it);
     if (outcome.kind == SendOutcome::Kind::Delivered) {
         if (message.attempts > 1)
-            m_log.info("chat {} (tenant {}): reply delivered after {} attempts", logSafe(message.chatId, 64),
-                       message.tenantId, message.attempts);
+            lineLog(message).info("reply delivered after {} attempts", message.attempts);
         Q_EMIT delivered(message);
     } else {
-        m_log.warn("chat {} (tenant {}): WAHA refused the reply ({}, HTTP {}): {}", logSafe(message.chatId, 64),
-                   message.tenantId, sendOutcomeName(outcome.kind), outcome.httpStatus, outcome.detail);
+        lineLog(message).warn("WAHA refused the reply ({}, HTTP {}): {}", sendOutcomeName(outcome.kind), outcome.httpStatus,
+                              outcome.detail);
         Q_EMIT dropped(message, outcome);
     }
     schedule(0);

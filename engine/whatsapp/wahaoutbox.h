@@ -87,7 +87,6 @@ private:
     WahaClient *m_client;
     std::shared_ptr<CircuitBreaker> m_breaker;
     Settings m_settings;
-    log::CallLogger m_log;
     std::deque<Entry> m_queue;
     QSet<QString> m_busyChats;
     quint64 m_nextSerial = 1;
