@@ -9,6 +9,7 @@
 #include "whatsapp/wahaoutbox.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
