@@ -10,6 +10,8 @@ namespace apex::waha {
 namespace {
 
 constexpr char kSessionKind[] = "chat";
+// How long the LLM may take to its first sentence before the FAQ answers instead.
+constexpr int kChatSilenceBudgetMs = 8000;
 
 } // namespace
 
@@ -102,7 +104,13 @@ void ChatConversation::startReply(const QString &utterance)
 
 void ChatConversation::generate()
 {
-    m_responder = m_services.responders->create(*m_tenant);
+    // Nobody listens to silence in a chat: the silence budget of a call (a
+    // first sentence within about half a second, or the FAQ answers) would
+    // hand a merely slow LLM's reply to the fallback. The breakers, the
+    // concurrency limit and the tenant's quota stay those of the calls.
+    Tenant forChat = *m_tenant;
+    forChat.silenceBudgetMs = std::max(forChat.silenceBudgetMs, kChatSilenceBudgetMs);
+    m_responder = m_services.responders->create(forChat);
     Responder *responder = m_responder.get();
     responder->prepareCall(logSafe(m_chatId, 64), m_tenant->id);
     connect(responder, &Responder::textDelta, this, [this](const QString &text) { m_reply += text; });

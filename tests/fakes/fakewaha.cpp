@@ -151,7 +151,8 @@ void FakeWaha::respond(QTcpSocket *socket, FakeWahaRequest &request)
         finish(404, "Not Found", R"({"message":"Cannot )" + request.method + ' ' + request.path + R"(","error":"Not Found","statusCode":404})");
     } else if (!s.apiKey.isEmpty() && request.header("X-Api-Key") != s.apiKey.toUtf8()) {
         finish(401, "Unauthorized", R"({"message":"Unauthorized","statusCode":401})");
-    } else if (s.fault != Fault::None && (s.faultTimes < 0 || m_faultsServed < s.faultTimes)) {
+    } else if (s.fault != Fault::None && (s.faultPath.isEmpty() || request.path == s.faultPath)
+               && (s.faultTimes < 0 || m_faultsServed < s.faultTimes)) {
         ++m_faultsServed;
         if (s.fault == Fault::ServerError)
             finish(500, "Internal Server Error", R"({"statusCode":500,"message":"Internal server error"})");

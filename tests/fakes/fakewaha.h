@@ -59,6 +59,7 @@ public:
         QSet<QString> stoppedSessions; // 422 "Session status is not as expected"
         Fault fault = Fault::None;
         int faultTimes = -1;
+        QByteArray faultPath; // only requests to this path fault (e.g. "/api/sendText"); empty: every /api request
         QString version = QStringLiteral("2025.2.1");
     };
 

@@ -122,7 +122,12 @@ private Q_SLOTS:
         QVERIFY(m_waha.start());
         QVERIFY(m_groq.start());
         FakeGroq::Script script;
-        script.replyFor = [](const FakeGroqRequest &request) { return QStringLiteral("You said: %1.").arg(lastUserMessage(request)); };
+        script.replyFor = [](const FakeGroqRequest &request) {
+            const QString user = lastUserMessage(request);
+            if (user == QLatin1String("Tell me everything."))
+                return QStringLiteral("We are open from nine to six, Monday to Saturday. ").repeated(100).trimmed();
+            return QStringLiteral("You said: %1.").arg(user);
+        };
         m_groq.setScript(script);
 
         ConfigError error;
@@ -189,6 +194,78 @@ private Q_SLOTS:
         QCOMPARE(lastUserMessage(after), QStringLiteral("What is my name?"));
         QVERIFY(hasMessage(after, QStringLiteral("user"), QStringLiteral("My name is Asha.")));
         QVERIFY(hasMessage(after, QStringLiteral("assistant"), QStringLiteral("You said: My name is Asha..")));
+    }
+
+    void textsSentDuringAReplyAreAnsweredTogether()
+    {
+        const QString chat = QStringLiteral("15550001010@c.us");
+        FakeGroq::Script slow = m_groq.script();
+        // Slower than a call's first-word deadline (~550 ms for the demo tenant): a chat still waits for the LLM.
+        slow.timeToFirstTokenMs = 900;
+        m_groq.setScript(slow);
+        const int before = m_groq.requestCount();
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("default"), chat, QStringLiteral("Hi."))), 200);
+        QVERIFY(QTest::qWaitFor([&] { return m_groq.requestCount() == before + 1; }, 5000));
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("default"), chat, QStringLiteral("Are you open today?"))), 200);
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("default"), chat, QStringLiteral("And tomorrow?"))), 200);
+        QVERIFY(waitForTexts(chat, 2));
+        QTest::qWait(500);
+        slow.timeToFirstTokenMs = 0;
+        m_groq.setScript(slow);
+        QCOMPARE(m_groq.requestCount(), before + 2);
+        QCOMPARE(lastUserMessage(m_groq.requests().last()), QStringLiteral("Are you open today?\nAnd tomorrow?"));
+        QVERIFY(hasMessage(m_groq.requests().last(), QStringLiteral("user"), QStringLiteral("Hi.")));
+        const QList<FakeWahaRequest> texts = m_waha.sentTexts(chat);
+        QCOMPARE(texts.size(), 2);
+        QCOMPARE(texts.at(0).text(), QStringLiteral("You said: Hi.."));
+        QCOMPARE(texts.at(1).text(), QStringLiteral("You said: Are you open today?\nAnd tomorrow?."));
+    }
+
+    void longRepliesAreSplitUnderWhatsAppsLimit()
+    {
+        const QString chat = QStringLiteral("15550001011@c.us");
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("default"), chat, QStringLiteral("Tell me everything."))), 200);
+        QVERIFY(waitForTexts(chat, 2));
+        QTest::qWait(300);
+        const QList<FakeWahaRequest> texts = m_waha.sentTexts(chat);
+        QCOMPARE(texts.size(), 2);
+        QStringList pieces;
+        for (const FakeWahaRequest &t : texts) {
+            QVERIFY(t.text().size() <= 4096);
+            QVERIFY(t.text().endsWith(QLatin1Char('.')));
+            pieces << t.text();
+        }
+        QCOMPARE(pieces.join(QLatin1Char(' ')), QStringLiteral("We are open from nine to six, Monday to Saturday. ").repeated(100).trimmed());
+    }
+
+    void aStalledSendIsRetriedOnce()
+    {
+        const QString chat = QStringLiteral("15550001012@c.us");
+        m_waha.script().fault = FakeWaha::Fault::Stall;
+        m_waha.script().faultPath = "/api/sendText";
+        m_waha.script().faultTimes = 1;
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("default"), chat, QStringLiteral("Anyone there?"))), 200);
+        QVERIFY(waitForTexts(chat, 1, 10000)); // after the 2 s request deadline
+        QTest::qWait(300);
+        QCOMPARE(m_waha.sentTexts(chat).size(), 1);
+        int attempts = 0;
+        for (const FakeWahaRequest &r : m_waha.requests())
+            attempts += r.path == "/api/sendText" && r.chatId() == chat;
+        QCOMPARE(attempts, 2);
+        m_waha.setScript(FakeWaha::Script{});
+    }
+
+    void unknownSessionIsIgnored()
+    {
+        const QString chat = QStringLiteral("15550001013@c.us");
+        FakeWaha::MessageOptions elsewhere;
+        elsewhere.to = QStringLiteral("4915100000000@c.us");
+        const int before = stats().value(QStringLiteral("whatsapp")).toObject().value(QStringLiteral("unknownTenant")).toInt();
+        QCOMPARE(post(FakeWaha::messageEvent(QStringLiteral("marketing"), chat, QStringLiteral("hello"), elsewhere)), 200);
+        QVERIFY(QTest::qWaitFor([&] {
+            return stats().value(QStringLiteral("whatsapp")).toObject().value(QStringLiteral("unknownTenant")).toInt() == before + 1;
+        }, 5000));
+        QCOMPARE(m_waha.sentTexts(chat).size(), 0);
     }
 
     void forgedSignatureRefused()
