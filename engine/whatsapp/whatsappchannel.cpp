@@ -193,10 +193,14 @@ ChatConversation *WhatsAppChannel::conversationFor(const TenantPtr &tenant, cons
     if (ChatConversation *previous = m_chats.value(key)) {
         // The tenant moved to another WAHA session: the old chat finishes on its own.
         m_lastActive.remove(previous);
-        connect(previous, &ChatConversation::turnCompleted, previous, [previous] {
-            if (previous->isIdle())
-                previous->deleteLater();
-        });
+        if (previous->isIdle()) {
+            previous->deleteLater();
+        } else {
+            connect(previous, &ChatConversation::turnCompleted, previous, [previous] {
+                if (previous->isIdle())
+                    previous->deleteLater();
+            });
+        }
     }
     m_chats.insert(key, chat);
     const QString tenantId = tenant->id;
