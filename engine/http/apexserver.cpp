@@ -102,7 +102,7 @@ public:
 protected:
     bool matches(const QHttpServerRequest &request, QRegularExpressionMatch *) const override
     {
-        return !isWebSocketUpgrade(request) && !OperatorAccess::isPublicPath(request.url().path())
+        return !isWebSocketUpgrade(request) && !m_access->isPublic(request.url().path())
             && m_access->check(request) != OperatorAccess::Decision::Allowed;
     }
 

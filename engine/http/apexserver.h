@@ -100,6 +100,10 @@ public:
     // The same as Prometheus families, for /metrics.
     void appendMetrics(PrometheusText &out) const;
 
+    // A route anyone may reach, like Twilio's: a webhook that authenticates its
+    // requests itself (WAHA's HMAC). Call before the route is used.
+    void addPublicPath(const QString &path) { m_operator.addPublicPath(path); }
+
     // For extra routes (/metrics, /calls, ...): http().route("/metrics", ...).
     QHttpServer &http() { return m_http; }
 

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QHostAddress>
+#include <QList>
 #include <QString>
 
 class QHttpServerRequest;
@@ -27,9 +28,13 @@ public:
     // Routes anyone may reach: Twilio's and the health check. Everything else
     // is an operator route, so a route added tomorrow is closed by default.
     static bool isPublicPath(const QString &path);
+    // Those and the webhook paths added here (WhatsApp's, whose path is configurable).
+    bool isPublic(const QString &path) const { return isPublicPath(path) || m_publicPaths.contains(path); }
+    void addPublicPath(const QString &path) { m_publicPaths.append(path); }
 
 private:
     QByteArray m_token;
+    QList<QString> m_publicPaths;
 };
 
 } // namespace apex

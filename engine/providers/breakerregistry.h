@@ -19,6 +19,7 @@ namespace apex {
 inline constexpr char kAzureTtsBreaker[] = "azure-tts";
 inline constexpr char kLlmBreaker[] = "llm";
 inline constexpr char kDeepgramBreaker[] = "deepgram";
+inline constexpr char kWahaBreaker[] = "waha";
 
 struct BreakerKey
 {

@@ -17,6 +17,7 @@ BreakerPolicies policiesFrom(const GovernanceSettings &s)
     policies.perProvider.insert(QString::fromLatin1(kAzureTtsBreaker), BreakerPolicy{s.azureFailureThreshold, coolDown});
     policies.perProvider.insert(QString::fromLatin1(kLlmBreaker), BreakerPolicy{s.llmFailureThreshold, coolDown});
     policies.perProvider.insert(QString::fromLatin1(kDeepgramBreaker), BreakerPolicy{s.deepgramFailureThreshold, coolDown});
+    policies.perProvider.insert(QString::fromLatin1(kWahaBreaker), BreakerPolicy{s.wahaFailureThreshold, coolDown});
     return policies;
 }
 

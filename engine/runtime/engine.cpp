@@ -10,6 +10,7 @@
 #include "pipeline/callsession.h"
 #include "runtime/prewarmer.h"
 #include "telephony/twiliomedialeg.h"
+#include "whatsapp/whatsappchannel.h"
 
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <QThread>
 
 #include <QTimer>
+#include <QUrl>
 
 namespace apex {
 
@@ -40,6 +42,9 @@ Engine::~Engine()
     for (CallSession *session : sessions)
         delete session;
     m_sessions.clear();
+    // Before the providers: its chats hold responders and store callbacks.
+    delete m_whatsapp;
+    m_whatsapp = nullptr;
 }
 
 bool Engine::start(QString *error)
@@ -65,6 +70,25 @@ bool Engine::start(QString *error)
     connect(m_server, &ApexServer::newCall, this, [this](TwilioMediaLeg *leg) {
         acceptCall(std::unique_ptr<CallLeg>(leg));
     });
+    if (m_config.providers.hasWaha()) {
+        // Keyed by host:port only: a URL may carry credentials, a breaker key is shown everywhere.
+        const QUrl wahaUrl(m_config.providers.wahaUrl);
+        const QString endpoint = QStringLiteral("%1:%2").arg(wahaUrl.host()).arg(wahaUrl.port(wahaUrl.scheme() == QLatin1String("https") ? 443 : 80));
+        waha::WhatsAppChannel::Services whatsapp{&m_tenants, m_services.responders, m_services.sessions,
+                                                 m_providers->governor().breakers().breaker(QString::fromLatin1(kWahaBreaker), endpoint)};
+        m_whatsapp = new waha::WhatsAppChannel(m_config, std::move(whatsapp), this);
+        // WAHA authenticates itself with its signature, not as an operator.
+        m_server->addPublicPath(m_config.whatsapp.webhookPath);
+        m_server->http().route(m_config.whatsapp.webhookPath, QHttpServerRequest::Method::Post,
+                               [this](const QHttpServerRequest &request) {
+                                   const waha::WebhookAnswer answer = m_whatsapp->handleWebhook(waha::WebhookRequest{
+                                       request.body(), request.value(QByteArrayLiteral("X-Webhook-Hmac")),
+                                       request.value(QByteArrayLiteral("X-Webhook-Hmac-Algorithm")),
+                                       request.remoteAddress().toString()});
+                                   return QHttpServerResponse(QByteArrayLiteral("text/plain"), answer.text,
+                                                              QHttpServerResponder::StatusCode(answer.status));
+                               });
+    }
     m_server->http().route(QStringLiteral("/stats"), QHttpServerRequest::Method::Get, [this] {
         return QHttpServerResponse(stats());
     });
@@ -195,6 +219,8 @@ QJsonObject Engine::stats() const
     }
     if (m_server)
         out.insert(QStringLiteral("network"), m_server->networkStats());
+    if (m_whatsapp)
+        out.insert(QStringLiteral("whatsapp"), m_whatsapp->stats());
     return out;
 }
 
@@ -266,6 +292,8 @@ QByteArray Engine::metrics() const
     writeHttpClientMetrics(out);
     if (m_server)
         m_server->appendMetrics(out);
+    if (m_whatsapp)
+        m_whatsapp->appendMetrics(out);
 
     out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
                QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));

@@ -26,6 +26,9 @@ class EngineProviders;
 class CallLeg;
 class CallSession;
 class Prewarmer;
+namespace waha {
+class WhatsAppChannel;
+}
 
 // The root of the engine: providers, the listening server and the live call
 // sessions. Lives on the engine thread (EngineHost puts it there); everything it
@@ -74,6 +77,9 @@ public:
     // asked for while one is preparing runs after it.
     void reloadTenants(const QList<Tenant> &tenants, const QString &defaultTenantId);
 
+    // The WhatsApp channel, when WAHA is configured (providers.wahaUrl / WAHA_URL); else null.
+    waha::WhatsAppChannel *whatsapp() const { return m_whatsapp; }
+
 Q_SIGNALS:
     void callStarted(const QString &callId, const QString &tenantId);
     void callStateChanged(const QString &callId, apex::CallState state);
@@ -94,6 +100,7 @@ private:
     EngineProviders *m_providers = nullptr; // child; built in start()
     CallServices m_services;
     ApexServer *m_server = nullptr;
+    waha::WhatsAppChannel *m_whatsapp = nullptr; // child; with WAHA configured
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
     QHash<QString, Prewarmer *> m_prewarmers;

@@ -82,6 +82,7 @@ std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, Co
     const ProviderConfig &p = config->providers;
     const bool holdsSecrets = !p.deepgramApiKey.isEmpty() || !p.llmApiKey.isEmpty() || !p.azureSpeechKey.isEmpty()
                               || p.redisUrl.contains(QLatin1Char('@')) || !p.twilioAuthToken.isEmpty()
+                              || !p.wahaApiKey.isEmpty() || !p.wahaHmacKey.isEmpty()
                               || !config->operatorToken.isEmpty();
     const auto others = QFileDevice::ReadGroup | QFileDevice::ReadOther;
     if (holdsSecrets && (file.permissions() & others)) {
@@ -123,6 +124,8 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
     t.holdLine = stringField(o, "holdLine", t.holdLine);
     t.goodbyeLine = stringField(o, "goodbyeLine", t.goodbyeLine);
     t.llmConcurrencyQuota = o.value(QLatin1String("llmConcurrencyQuota")).toInt(t.llmConcurrencyQuota);
+    t.whatsappSession = stringField(o, "whatsappSession");
+    t.whatsappMediaReply = stringField(o, "whatsappMediaReply", t.whatsappMediaReply);
     if (t.silenceBudgetMs < 300 || t.silenceBudgetMs > 10000 || t.llmConcurrencyQuota < 0) {
         fail(error, QStringLiteral("tenant %1: silenceBudgetMs must be 300..10000 and llmConcurrencyQuota 0 or more").arg(t.id));
         return std::nullopt;
@@ -186,6 +189,9 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
     p.azureOutputFormat = stringField(providers, "azureOutputFormat", p.azureOutputFormat);
     p.redisUrl = stringField(providers, "redisUrl", p.redisUrl);
     p.twilioAuthToken = stringField(providers, "twilioAuthToken", p.twilioAuthToken);
+    p.wahaUrl = stringField(providers, "wahaUrl", p.wahaUrl);
+    p.wahaApiKey = stringField(providers, "wahaApiKey", p.wahaApiKey);
+    p.wahaHmacKey = stringField(providers, "wahaHmacKey", p.wahaHmacKey);
     config.operatorToken = stringField(root, "operatorToken");
     if (QString limitsError; !config.limits.read(root.value(QLatin1String("limits")).toObject(), &limitsError)) {
         fail(error, limitsError);
@@ -210,11 +216,35 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
         {"llmStallMs", &g.llmStallMs, 0},
         {"sttResultDeadlineMs", &g.sttResultDeadlineMs, 0},
         {"httpConnectionsPerProvider", &g.httpConnectionsPerProvider, 6},
+        {"wahaFailureThreshold", &g.wahaFailureThreshold, 1},
     };
     for (const auto &n : numbers) {
         *n.field = governance.value(QLatin1String(n.name)).toInt(*n.field);
         if (*n.field < n.minimum) {
             fail(error, QStringLiteral("governance.%1 must be at least %2").arg(QLatin1String(n.name)).arg(n.minimum));
+            return std::nullopt;
+        }
+    }
+    const QJsonObject whatsapp = root.value(QLatin1String("whatsapp")).toObject();
+    WhatsAppSettings &w = config.whatsapp;
+    w.webhookPath = stringField(whatsapp, "webhookPath", w.webhookPath);
+    if (!w.webhookPath.startsWith(QLatin1Char('/')) || w.webhookPath.contains(QLatin1Char('<'))) {
+        fail(error, QStringLiteral("whatsapp.webhookPath must be a plain path starting with '/'"));
+        return std::nullopt;
+    }
+    const struct { const char *name; int *field; int minimum; int maximum; } whatsappNumbers[] = {
+        {"maxMessageChars", &w.maxMessageChars, 100, 65536},
+        {"dedupeWindowSeconds", &w.dedupeWindowSeconds, 1, 7 * 86400},
+        {"dedupeCapacity", &w.dedupeCapacity, 1, 10'000'000},
+        {"outboxCapacity", &w.outboxCapacity, 1, 1'000'000},
+        {"outboxMaxAgeSeconds", &w.outboxMaxAgeSeconds, 1, 7 * 86400},
+        {"requestTimeoutMs", &w.requestTimeoutMs, 100, 600'000},
+        {"replyDeadlineMs", &w.replyDeadlineMs, 100, 600'000},
+    };
+    for (const auto &n : whatsappNumbers) {
+        *n.field = whatsapp.value(QLatin1String(n.name)).toInt(*n.field);
+        if (*n.field < n.minimum || *n.field > n.maximum) {
+            fail(error, QStringLiteral("whatsapp.%1 must be %2..%3").arg(QLatin1String(n.name)).arg(n.minimum).arg(n.maximum));
             return std::nullopt;
         }
     }

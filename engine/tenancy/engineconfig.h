@@ -32,6 +32,30 @@ struct GovernanceSettings
     // Connections each HTTP provider may open per engine thread before its
     // requests queue (Qt alone stops at six per host).
     int httpConnectionsPerProvider = 256;
+    int wahaFailureThreshold = 5;
+};
+
+// How the WhatsApp channel behaves (the "whatsapp" object); where WAHA is and
+// its keys are provider settings (ProviderConfig::waha*).
+struct WhatsAppSettings
+{
+    // Set it in WAHA as the session's webhook URL: {publicUrl}{webhookPath}.
+    QString webhookPath = QStringLiteral("/waha/webhook");
+    // WhatsApp's limit for one text message; longer replies are split at sentence ends.
+    int maxMessageChars = 4096;
+    // A redelivered event (same message id) within this window is answered once.
+    int dedupeWindowSeconds = 3600;
+    int dedupeCapacity = 10000;
+    // Replies waiting for WAHA (breaker open); beyond it the oldest is dropped.
+    int outboxCapacity = 500;
+    // A reply still not delivered after this long is dropped: an answer hours
+    // late is worse than none.
+    int outboxMaxAgeSeconds = 900;
+    // WAHA holds a request up to 5 s for a session that is not WORKING before
+    // its 422: the deadline must be longer.
+    int requestTimeoutMs = 15000;
+    // A reply that takes longer (both responders) is replaced by the fallback line.
+    int replyDeadlineMs = 60000;
 };
 
 struct EngineConfig
@@ -47,6 +71,7 @@ struct EngineConfig
     // tenant's goodbye line and the engine exits.
     int drainMs = 30000;
     NetworkLimits limits;       // the `limits` object: timeouts, sizes, connection caps
+    WhatsAppSettings whatsapp;  // the `whatsapp` object
     // Bearer token for /stats, /metrics and any operator API (APEX_OPERATOR_TOKEN,
     // config `operatorToken`). Empty: those answer loopback peers only.
     QString operatorToken;

@@ -40,6 +40,9 @@ void ProviderConfig::applyEnvironment()
     take("AZURE_TTS_FORMAT", azureOutputFormat);
     take("REDIS_URL", redisUrl);
     take("TWILIO_AUTH_TOKEN", twilioAuthToken);
+    take("WAHA_URL", wahaUrl);
+    take("WAHA_API_KEY", wahaApiKey);
+    take("WAHA_HMAC_KEY", wahaHmacKey);
 }
 
 ProviderChoice chooseProviders(const ProviderConfig &config, const Tenant &tenant)
@@ -73,6 +76,12 @@ QString describeConfig(const EngineConfig &config)
     out += QStringLiteral("operator:    token %1%2\n")
                .arg(maskSecret(config.operatorToken),
                     config.operatorToken.isEmpty() ? QStringLiteral(" (/stats and /metrics answer loopback peers only)") : QString());
+    out += QStringLiteral("whatsapp:    %1\n")
+               .arg(p.hasWaha() ? QStringLiteral("WAHA %1 key %2, webhook %3 hmac key %4%5")
+                                      .arg(p.wahaUrl, maskSecret(p.wahaApiKey), config.whatsapp.webhookPath,
+                                           maskSecret(p.wahaHmacKey),
+                                           p.wahaHmacKey.isEmpty() ? QStringLiteral(" (unsigned webhooks accepted)") : QString())
+                                : QStringLiteral("(off: no WAHA_URL)"));
     const NetworkLimits &l = config.limits;
     out += QStringLiteral("limits:      stream start %1 ms, media gap %2 ms, request head %3 ms, body %4 ms; body %5 B, "
                           "head %6 B, %7 headers, request line %8 B; %9 connections, %10 per address, %11 log lines/s per remote\n")
@@ -86,6 +95,8 @@ QString describeConfig(const EngineConfig &config)
                    .arg(t.endpointingMs)
                    .arg(t.faq.size())
                    .arg(t.numbers.isEmpty() ? QStringLiteral("-") : t.numbers.join(QLatin1Char(' ')));
+        if (p.hasWaha() && !t.whatsappSession.isEmpty())
+            out += QStringLiteral("    whatsapp session %1\n").arg(t.whatsappSession);
         out += QStringLiteral("    stt %1, llm %2%3, tts %4\n")
                    .arg(choice.stt, choice.llm,
                         choice.llm == QLatin1String("groq") ? QStringLiteral(" (%1)").arg(t.llmModel.isEmpty() ? p.llmModel : t.llmModel) : QString(),

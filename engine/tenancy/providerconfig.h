@@ -32,14 +32,23 @@ struct ProviderConfig
     // media stream takes only streams the webhook announced. Empty: both are open.
     QString twilioAuthToken;
 
+    // WAHA (WhatsApp HTTP API): where we send replies, the key it wants in
+    // X-Api-Key, and the key it signs webhooks with (X-Webhook-Hmac). No URL:
+    // the WhatsApp channel is off. No HMAC key: unsigned webhooks are accepted.
+    QString wahaUrl;
+    QString wahaApiKey;
+    QString wahaHmacKey;
+
     bool hasDeepgram() const { return !deepgramApiKey.isEmpty(); }
     bool hasLlm() const { return !llmApiKey.isEmpty(); }
+    bool hasWaha() const { return !wahaUrl.isEmpty(); }
     bool hasAzure() const { return !azureSpeechKey.isEmpty() && (!azureSpeechRegion.isEmpty() || !azureTtsUrl.isEmpty()); }
     QString azureUrl() const;
 
     // Reads DEEPGRAM_API_KEY, DEEPGRAM_URL, GROQ_API_KEY (or LLM_API_KEY),
     // LLM_BASE_URL, LLM_MODEL, AZURE_SPEECH_KEY, AZURE_SPEECH_REGION,
-    // AZURE_TTS_URL, AZURE_TTS_FORMAT, REDIS_URL, TWILIO_AUTH_TOKEN; set variables
+    // AZURE_TTS_URL, AZURE_TTS_FORMAT, REDIS_URL, TWILIO_AUTH_TOKEN, WAHA_URL,
+    // WAHA_API_KEY, WAHA_HMAC_KEY; set variables
     // win over the file.
     void applyEnvironment();
 };

@@ -27,7 +27,12 @@ struct Tenant
     QString systemPrompt;
     QString fallbackLine = QStringLiteral("Sorry, I did not catch that. Could you say it again?");
     QList<FaqEntry> faq;
-    QStringList numbers; // E.164 numbers this tenant answers
+    QStringList numbers; // E.164 numbers this tenant answers (calls, and WhatsApp by receiving number)
+    // The WAHA session whose messages this tenant answers (WAHA Core runs only
+    // "default"). Empty: the tenant is found by its numbers instead.
+    QString whatsappSession;
+    // The answer to a voice note, image or anything else that is not text.
+    QString whatsappMediaReply = QStringLiteral("Sorry, I can only read text messages here. Please type your question.");
     int endpointingMs = 250;
     int maxTurnsInContext = 8;
 

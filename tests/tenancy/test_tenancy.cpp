@@ -48,6 +48,10 @@ private Q_SLOTS:
                                             << QStringLiteral("question and an answer");
         QTest::newRow("endpointing") << QByteArray("{\"tenants\":[{\"id\":\"a\",\"endpointingMs\":1}]}")
                                      << QStringLiteral("endpointingMs");
+        QTest::newRow("webhook path") << QByteArray("{\"whatsapp\":{\"webhookPath\":\"waha\"},\"tenants\":[{\"id\":\"a\"}]}")
+                                      << QStringLiteral("whatsapp.webhookPath");
+        QTest::newRow("whatsapp limit") << QByteArray("{\"whatsapp\":{\"maxMessageChars\":5},\"tenants\":[{\"id\":\"a\"}]}")
+                                        << QStringLiteral("whatsapp.maxMessageChars");
     }
     void rejectsBadConfigsWithAReason()
     {
@@ -127,6 +131,32 @@ private Q_SLOTS:
         QVERIFY(!described.contains(QStringLiteral("supersecret")));
         QVERIFY(!described.contains(QStringLiteral("hunter2")));
         QVERIFY(described.contains(QStringLiteral("llm groq")));
+        QVERIFY(described.contains(QStringLiteral("whatsapp:    (off")));
+
+        config.providers.wahaUrl = QStringLiteral("http://waha:3000");
+        config.providers.wahaApiKey = QStringLiteral("waha_apikeysecretvalue4321");
+        config.providers.wahaHmacKey = QStringLiteral("hmackeysecretvalue8765");
+        const QString withWaha = describeConfig(config);
+        QVERIFY(!withWaha.contains(QStringLiteral("apikeysecret")));
+        QVERIFY(!withWaha.contains(QStringLiteral("hmackeysecret")));
+        QVERIFY2(withWaha.contains(QStringLiteral("WAHA http://waha:3000 key waha_…4321, webhook /waha/webhook")), qPrintable(withWaha));
+    }
+
+    void whatsappSettingsAreRead()
+    {
+        ConfigError error;
+        // One raw string per line: moc loses its way in a raw string that spans lines.
+        const QByteArray json = R"({"providers":{"wahaUrl":"http://waha:3000","wahaApiKey":"k","wahaHmacKey":"h"},)"
+                                R"("whatsapp":{"webhookPath":"/hooks/waha","maxMessageChars":1000},)"
+                                R"("tenants":[{"id":"a","whatsappSession":"default","whatsappMediaReply":"Text only, please."}]})";
+        const auto config = EngineConfigLoader::parse(json, &error);
+        QVERIFY2(config, qPrintable(error.message));
+        QVERIFY(config->providers.hasWaha());
+        QCOMPARE(config->providers.wahaHmacKey, QStringLiteral("h"));
+        QCOMPARE(config->whatsapp.webhookPath, QStringLiteral("/hooks/waha"));
+        QCOMPARE(config->whatsapp.maxMessageChars, 1000);
+        QCOMPARE(config->tenants.first().whatsappSession, QStringLiteral("default"));
+        QCOMPARE(config->tenants.first().whatsappMediaReply, QStringLiteral("Text only, please."));
     }
 
     void aConfigFileWithKeysMustBePrivate()
