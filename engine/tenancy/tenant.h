@@ -4,6 +4,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace apex {
 
 struct FaqEntry
@@ -11,6 +13,19 @@ struct FaqEntry
     QString question;
     QString answer;
     QStringList keywords; // optional extra terms that point at this entry
+};
+
+// When the caller's voice over the agent is an interruption and when it is only
+// a backchannel ("ok", "haan", "mm-hmm"). The lists replace the language's
+// defaults when given (pipeline/backchannellexicon.cpp holds those).
+struct BargeInSettings
+{
+    std::optional<QStringList> backchannels; // words that do not stop the agent
+    std::optional<QStringList> stopWords;    // words that always do
+    int maxBackchannelWords = 3;             // more words than this are an interruption, whatever they are
+    // Speech over the agent that goes on longer than this is an interruption
+    // even before the recognizer has read a word of it.
+    int minSpeechMs = 600;
 };
 
 // Everything a call needs to know about the business it answers for. Immutable
@@ -28,6 +43,7 @@ struct Tenant
     QStringList numbers; // E.164 numbers this tenant answers
     int endpointingMs = 250;
     int maxTurnsInContext = 8;
+    BargeInSettings bargeIn;
 
     // Provider pins: empty or "auto" takes the cloud provider when its key is
     // configured and the embedded one otherwise; a provider name forces it.
