@@ -424,8 +424,16 @@ private Q_SLOTS:
         QCOMPARE(rig.session->bargeIns().resumed, 0u);
     }
 
+    void aFalseInterruptionResumesTheSentence_data()
+    {
+        QTest::addColumn<QString>("final");
+        QTest::newRow("backchannel") << QStringLiteral("hmm");
+        QTest::newRow("nothing readable") << QString();
+    }
+
     void aFalseInterruptionResumesTheSentence()
     {
+        QFETCH(QString, final);
         Rig rig;
         rig.start();
         QVERIFY(rig.waitForState(CallState::Listening));
@@ -443,13 +451,14 @@ private Q_SLOTS:
         QCOMPARE(rig.session->state(), CallState::Listening);
         QCOMPARE(rig.synthesizer.sentences.count(first), 1);
 
-        // ... and it was only "hmm": the sentence it was on is said again, from its start.
+        // ... and it was only "hmm", or nothing the recognizer could read: the
+        // sentence it was on is said again, from its start.
         Q_EMIT rig.recognizers.last->endOfSpeech();
-        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("hmm"));
+        Q_EMIT rig.recognizers.last->finalTranscript(final);
         QCOMPARE(rig.session->state(), CallState::Speaking);
         QCOMPARE(rig.synthesizer.sentences.count(first), 2);
         QCOMPARE(rig.session->bargeIns().resumed, 1u);
-        QCOMPARE(rig.responders.last->requests.size(), 1); // "hmm" is not a question
+        QCOMPARE(rig.responders.last->requests.size(), 1); // not a question
 
         QVERIFY(rig.waitForState(CallState::Listening, 10000));
         QCOMPARE(rig.synthesizer.sentences.count(QStringLiteral("Anything else?")), 2);
