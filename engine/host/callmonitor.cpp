@@ -63,6 +63,19 @@ void CallMonitor::onTranscript(const QString &callId, const TranscriptLine &line
         Q_EMIT transcriptChanged(callId, int(lines.size()) - 1, false);
         return;
     }
+    if (line.wasCut()) {
+        // The reply that was cut off replaces its turn's agent line, if that
+        // was shown already (it is when the reply had been generated whole).
+        for (qsizetype i = lines.size() - 1; i >= 0; --i) {
+            if (lines.at(i).speaker == TranscriptLine::Speaker::Agent && lines.at(i).turnIndex == line.turnIndex) {
+                lines[i] = line;
+                Q_EMIT transcriptChanged(callId, int(i), false);
+                return;
+            }
+            if (lines.at(i).turnIndex != line.turnIndex)
+                break;
+        }
+    }
     if (line.text.isEmpty())
         return;
     lines.append(line);

@@ -14,7 +14,10 @@ QString callAsText(const CallRecord &call)
         const char *who = line.speaker == TranscriptLine::Speaker::Caller ? "caller"
                           : line.speaker == TranscriptLine::Speaker::Agent ? "agent "
                                                                            : "system";
-        out += QStringLiteral("  %1: %2\n").arg(QLatin1String(who), line.text);
+        if (line.unheardText().isEmpty())
+            out += QStringLiteral("  %1: %2\n").arg(QLatin1String(who), line.text);
+        else
+            out += QStringLiteral("  %1: %2 [not heard: %3]\n").arg(QLatin1String(who), line.heardText(), line.unheardText());
     }
     for (const auto &turn : call.turns) {
         out += QStringLiteral("  turn %1 \"%2\":").arg(turn.turnIndex()).arg(turn.utterance);

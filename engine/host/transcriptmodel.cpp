@@ -72,11 +72,17 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
         return {};
     const TranscriptLine &line = call->lines.at(index.row());
     switch (role) {
-    case Qt::DisplayRole: return speakerName(line.speaker) + QStringLiteral(": ") + line.text;
+    case Qt::DisplayRole:
+        if (!line.unheardText().isEmpty())
+            return speakerName(line.speaker) + QStringLiteral(": ") + line.heardText() + QStringLiteral(" [not heard: ")
+                   + line.unheardText() + QLatin1Char(']');
+        return speakerName(line.speaker) + QStringLiteral(": ") + line.text;
     case SpeakerRole: return speakerName(line.speaker);
     case TextRole: return line.text;
     case IsFinalRole: return line.isFinal;
     case TurnRole: return line.turnIndex;
+    case HeardTextRole: return line.heardText();
+    case UnheardTextRole: return line.unheardText();
     default: return {};
     }
 }

@@ -13,7 +13,7 @@ class TranscriptModel : public QAbstractListModel
 {
     Q_OBJECT
 public:
-    enum Role { SpeakerRole = Qt::UserRole + 1, TextRole, IsFinalRole, TurnRole };
+    enum Role { SpeakerRole = Qt::UserRole + 1, TextRole, IsFinalRole, TurnRole, HeardTextRole, UnheardTextRole };
 
     explicit TranscriptModel(CallMonitor *monitor, QObject *parent = nullptr);
 

@@ -2,6 +2,8 @@
 
 #include "observability/clock.h"
 
+#include <QJsonArray>
+
 #include <algorithm>
 
 namespace apex {
@@ -59,6 +61,10 @@ QJsonObject TurnTrace::toJson() const
                     {QStringLiteral("utterance"), utterance},
                     {QStringLiteral("reply"), reply},
                     {QStringLiteral("stagesMs"), stages}};
+    if (has(TurnStage::BargeIn))
+        out.insert(QStringLiteral("replyHeard"), replyHeard);
+    if (!bargeInDecisions.isEmpty())
+        out.insert(QStringLiteral("bargeInDecisions"), QJsonArray::fromStringList(bargeInDecisions));
     if (completionTokens >= 0) {
         out.insert(QStringLiteral("promptTokens"), promptTokens);
         out.insert(QStringLiteral("completionTokens"), completionTokens);

@@ -3,6 +3,7 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 #include <array>
 #include <cstdint>
@@ -47,6 +48,8 @@ public:
 
     QString utterance;
     QString reply;
+    QString replyHeard; // after a barge-in: the part of the reply the caller heard
+    QStringList bargeInDecisions; // each time the caller talked over this reply: what was decided and why
     // From the responder, where it knows them (an LLM); -1 otherwise.
     int promptTokens = -1;
     int completionTokens = -1;

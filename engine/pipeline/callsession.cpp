@@ -1,5 +1,6 @@
 #include "pipeline/callsession.h"
 
+#include "pipeline/playoutposition.h"
 #include "pipeline/speaker.h"
 #include "store/sessionstore.h"
 #include "stt/speechrecognizer.h"
@@ -34,6 +35,8 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
     m_speaker = new Speaker(m_leg.get(), m_services.synthesizer, this);
     m_silenceBudget.setSingleShot(true);
     connect(&m_silenceBudget, &QTimer::timeout, this, &CallSession::onSilenceBudgetSpent);
+    m_judgingDeadline.setSingleShot(true);
+    connect(&m_judgingDeadline, &QTimer::timeout, this, &CallSession::onJudgingDeadline);
     connect(m_leg.get(), &CallLeg::started, this, &CallSession::onLegStarted);
     connect(m_leg.get(), &CallLeg::ended, this, &CallSession::onLegEnded);
     connect(m_leg.get(), &CallLeg::audioReceived, this, [this](const QByteArray &mulaw) {
@@ -106,12 +109,11 @@ void CallSession::onLegStarted(const CallStartInfo &info)
         return;
     }
     m_log.info("call started from {} to {}", info.from.isEmpty() ? QStringLiteral("?") : info.from, called);
+    m_bargeInPolicy = BargeInPolicy(m_tenant->bargeIn, m_tenant->language);
 
     m_recognizer = m_services.recognizers->create(*m_tenant, m_info.callId);
     connect(m_recognizer.get(), &SpeechRecognizer::speechStarted, this, &CallSession::onSpeechStarted);
-    connect(m_recognizer.get(), &SpeechRecognizer::partialTranscript, this, [this](const QString &text) {
-        emitLine(TranscriptLine::Speaker::Caller, text, false);
-    });
+    connect(m_recognizer.get(), &SpeechRecognizer::partialTranscript, this, &CallSession::onPartialTranscript);
     connect(m_recognizer.get(), &SpeechRecognizer::endOfSpeech, this, &CallSession::onEndOfSpeech);
     connect(m_recognizer.get(), &SpeechRecognizer::finalTranscript, this, &CallSession::onFinalTranscript);
     connect(m_recognizer.get(), &SpeechRecognizer::failed, this, [this](const QString &reason) {
@@ -138,6 +140,9 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     }
     setState(CallState::Greeting);
     m_log.info("greeting \"{}\"", m_tenant->greeting); // which version of the tenant answered
+    m_reply = m_tenant->greeting;
+    m_replySentenceIds.clear();
+    m_replyInHistory = true;
     SentenceSplitter greetingSplitter;
     QStringList sentences = greetingSplitter.push(m_tenant->greeting);
     sentences += greetingSplitter.flush();
@@ -163,12 +168,108 @@ void CallSession::onSpeechStarted()
 {
     if (m_hangUpAfterReply)
         return; // the goodbye is not interrupted
-    if (m_state == CallState::Greeting || m_state == CallState::Thinking || m_state == CallState::Speaking)
+    if (m_interruption == Interruption::Judging)
+        return; // the utterance being judged
+    if (m_state == CallState::Greeting || m_state == CallState::Speaking) {
+        // The agent talks again, so a stop still waiting for its words (a
+        // final that never came) is stale: judge this one afresh.
+        startJudging();
+    } else if (m_state == CallState::Thinking) {
+        m_interruption = Interruption::None;
+        // Nothing of the reply was heard yet: the caller is still talking, the
+        // reply being prepared answers less than they will have said.
+        BargeInDecision decision;
+        decision.verdict = BargeInVerdict::Stop;
+        decision.reason = BargeInReason::BeforeReply;
+        decide(decision);
         bargeIn();
+    }
+}
+
+void CallSession::startJudging()
+{
+    m_interruption = Interruption::Judging;
+    m_onsetNs = monotonicNowNs();
+    m_judgedSpeechEndNs.reset();
+    m_backchannelSoFar = false;
+    m_judgingExtended = false;
+    m_judgingDeadline.start(m_bargeInPolicy.minSpeechMs());
+}
+
+void CallSession::onPartialTranscript(const QString &text)
+{
+    emitLine(TranscriptLine::Speaker::Caller, text, false);
+    if (m_interruption == Interruption::Judging) {
+        const BargeInDecision decision = m_bargeInPolicy.onPartial(text);
+        if (decision.verdict == BargeInVerdict::Stop)
+            stopForCaller(decision);
+        else if (decision.reason == BargeInReason::Backchannel)
+            m_backchannelSoFar = true;
+    } else if (m_interruption == Interruption::AgentStopped) {
+        if (m_bargeInPolicy.onPartial(text).verdict == BargeInVerdict::Stop)
+            m_interruption = Interruption::None; // a real turn: nothing to resume
+    }
+}
+
+void CallSession::onJudgingDeadline()
+{
+    if (m_interruption != Interruption::Judging)
+        return;
+    if (m_judgedSpeechEndNs) {
+        // The caller stopped talking in time but no final came: nothing the
+        // recognizer could read, and the agent never stopped.
+        BargeInDecision decision;
+        decision.verdict = BargeInVerdict::Ignore;
+        decision.reason = BargeInReason::NothingRecognised;
+        decide(decision);
+        m_interruption = Interruption::None;
+        return;
+    }
+    if (m_backchannelSoFar && !m_judgingExtended) {
+        // Only backchannel words so far, and the caller may well have stopped
+        // already: the endpointer says so only its silence later. Wait that
+        // long before taking the speech for long.
+        m_judgingExtended = true;
+        m_judgingDeadline.start(m_tenant->endpointingMs + kEndpointerSlackMs);
+        return;
+    }
+    // Still talking at minSpeechMs, with no word that decides it. Stop now
+    // rather than let a real interruption talk over the agent: if it turns out
+    // to have been a backchannel after all, the sentence is said again.
+    BargeInDecision decision;
+    decision.verdict = BargeInVerdict::Stop;
+    decision.reason = BargeInReason::SpeechTooLong;
+    decision.speechMs = (monotonicNowNs() - m_onsetNs) / 1'000'000;
+    stopForCaller(decision);
+}
+
+void CallSession::decide(const BargeInDecision &decision)
+{
+    const QString what = decision.describe();
+    m_log.info("{}", what);
+    if (m_turn)
+        m_turn->bargeInDecisions.append(what);
+    m_bargeIns.record(decision.reason);
+}
+
+void CallSession::stopForCaller(const BargeInDecision &decision)
+{
+    m_judgingDeadline.stop();
+    if (m_state != CallState::Greeting && m_state != CallState::Thinking && m_state != CallState::Speaking) {
+        // The agent finished while the caller was being judged: their words
+        // are simply the next turn.
+        m_interruption = Interruption::None;
+        return;
+    }
+    decide(decision);
+    bargeIn();
+    m_interruption = Interruption::AgentStopped;
 }
 
 void CallSession::bargeIn()
 {
+    // Measured before the speaker forgets the reply.
+    keepWhatWasHeard();
     ++m_epoch;
     m_silenceBudget.stop();
     m_log.info("barge-in in state {} (epoch {})", callStateName(m_state), m_epoch);
@@ -179,19 +280,71 @@ void CallSession::bargeIn()
     m_splitter = SentenceSplitter();
     if (m_turn) {
         m_turn->stampNow(TurnStage::BargeIn);
-        // Only a reply the caller started to hear belongs to the conversation.
-        if (!m_reply.isEmpty() && m_turn->has(TurnStage::FirstFrameOut))
-            appendHistory(ConversationTurn::Role::Agent, m_reply.simplified());
         m_replyAwaitingPlayout = false;
         finishTurn();
     }
+    m_reply.clear();
+    m_replySentenceIds.clear();
+    m_replyInHistory = false;
     setState(CallState::Listening);
+}
+
+void CallSession::keepWhatWasHeard()
+{
+    // The context holds what the caller heard, not what was generated:
+    // otherwise the model believes it said things the caller never heard, or
+    // answers the old question again.
+    if (m_reply.trimmed().isEmpty())
+        return;
+    const PlayoutPosition position(m_speaker->playout(m_replySentenceIds));
+    const qsizetype cut = position.heardChars(m_reply);
+    const QString heard = m_reply.left(cut).simplified();
+    const QString unheard = m_reply.mid(cut).simplified();
+    m_log.info("barge-in: the caller heard {} of {} characters of the reply", heard.size(), heard.size() + unheard.size());
+    if (m_turn)
+        m_turn->replyHeard = heard;
+
+    const QList<SentencePlayout> sentences = m_speaker->playout(m_replySentenceIds);
+    m_resumeSentences.clear();
+    for (int i = position.sentenceInProgress(); i < sentences.size(); ++i)
+        m_resumeSentences.append(sentences.at(i).text);
+    m_resumeHeardBefore = m_reply.left(position.wholeSentenceChars(m_reply)).simplified();
+    m_resumeCutInHistory = !heard.isEmpty();
+
+    if (m_replyInHistory && !m_history.isEmpty() && m_history.last().role == ConversationTurn::Role::Agent) {
+        if (heard.isEmpty())
+            m_history.removeLast();
+        else
+            m_history.last().text = heard;
+        saveSession();
+    } else if (!heard.isEmpty()) {
+        appendHistory(ConversationTurn::Role::Agent, heard);
+    }
+
+    TranscriptLine line{TranscriptLine::Speaker::Agent, heard, true, m_turnIndex, monotonicNowNs()};
+    line.heardChars = heard.size();
+    if (!unheard.isEmpty())
+        line.text += (heard.isEmpty() ? QString() : QStringLiteral(" ")) + unheard;
+    Q_EMIT transcript(line);
 }
 
 void CallSession::onEndOfSpeech(qint64 silenceMs)
 {
     if (m_hangUpAfterReply)
         return;
+    if (m_interruption == Interruption::Judging) {
+        const qint64 silence = silenceMs < 0 ? m_tenant->endpointingMs : silenceMs;
+        const std::int64_t speechEndNs = monotonicNowNs() - silence * 1'000'000;
+        const BargeInDecision decision = m_bargeInPolicy.onSpeechLasted((speechEndNs - m_onsetNs) / 1'000'000);
+        if (decision.verdict == BargeInVerdict::Stop) {
+            stopForCaller(decision);
+        } else {
+            // Short enough for a backchannel: the final transcript decides.
+            m_judgedSpeechEndNs = speechEndNs;
+            m_judgingDeadline.start(kFinalTranscriptWaitMs);
+            return;
+        }
+    }
     // A new utterance ended; an older one still in flight was superseded by barge-in.
     startTurn(silenceMs);
 }
@@ -233,6 +386,38 @@ void CallSession::onFinalTranscript(const QString &rawText)
     if (m_state == CallState::Ended || m_hangUpAfterReply)
         return;
     const QString text = rawText.simplified();
+    if (m_interruption == Interruption::Judging) {
+        m_judgingDeadline.stop();
+        const BargeInDecision decision = m_bargeInPolicy.onFinal(text);
+        if (decision.verdict == BargeInVerdict::Ignore) {
+            decide(decision);
+            m_interruption = Interruption::None;
+            emitLine(TranscriptLine::Speaker::Caller, text, true);
+            return;
+        }
+        const auto speechEndNs = m_judgedSpeechEndNs;
+        stopForCaller(decision);
+        m_interruption = Interruption::None;
+        if (speechEndNs)
+            startTurn((monotonicNowNs() - *speechEndNs) / 1'000'000);
+    } else if (m_interruption == Interruption::AgentStopped) {
+        m_interruption = Interruption::None;
+        BargeInDecision decision = m_bargeInPolicy.onFinal(text);
+        if (decision.verdict == BargeInVerdict::Ignore) {
+            // A false interruption: the caller only said "ok", or nothing the
+            // recognizer could read. Not a turn of its own.
+            const QString what = decision.describe() + QStringLiteral(", resumed the interrupted sentence");
+            m_log.info("{}", what);
+            if (!m_traces.isEmpty())
+                m_traces.last().bargeInDecisions.append(what);
+            ++m_bargeIns.resumed;
+            m_turn.reset();
+            m_silenceBudget.stop();
+            emitLine(TranscriptLine::Speaker::Caller, text, true);
+            resumeInterruptedSentence();
+            return;
+        }
+    }
     if (!m_turn)
         startTurn();
     m_turn->stampNow(TurnStage::SttFinal);
@@ -259,6 +444,8 @@ void CallSession::onFinalTranscript(const QString &rawText)
     appendHistory(ConversationTurn::Role::Caller, text);
 
     m_reply.clear();
+    m_replySentenceIds.clear();
+    m_replyInHistory = false;
     m_splitter = SentenceSplitter();
     setState(CallState::Thinking);
     m_turn->stampNow(TurnStage::ResponderStart);
@@ -302,6 +489,7 @@ void CallSession::onResponderFailed(const QString &reason)
         return;
     // Silence is the worst outcome: say the tenant's fallback line.
     m_reply = m_tenant->fallbackLine;
+    m_replySentenceIds.clear();
     m_splitter = SentenceSplitter();
     QStringList sentences = m_splitter.push(m_reply);
     sentences += m_splitter.flush();
@@ -316,7 +504,7 @@ void CallSession::speak(const QString &sentence)
 {
     if (m_turn)
         m_turn->stampNow(TurnStage::FirstSentence);
-    m_speaker->say(sentence);
+    m_replySentenceIds.append(m_speaker->say(sentence));
 }
 
 void CallSession::endWithGoodbye()
@@ -330,6 +518,8 @@ void CallSession::endWithGoodbye()
     }
     m_log.info("the engine is stopping: saying goodbye and hanging up");
     m_hangUpAfterReply = true;
+    m_judgingDeadline.stop();
+    m_interruption = Interruption::None;
     m_silenceBudget.stop();
     if (m_responder)
         m_responder->cancel();
@@ -354,10 +544,40 @@ void CallSession::onReplyPlayed()
         end();
         return;
     }
-    if (std::exchange(m_replyAwaitingPlayout, false) && m_turn)
-        appendHistory(ConversationTurn::Role::Agent, m_turn->reply);
+    if (std::exchange(m_replyAwaitingPlayout, false))
+        appendHistory(ConversationTurn::Role::Agent, m_reply.simplified());
+    // Played whole: nothing of it can be cut any more.
+    m_reply.clear();
+    m_replySentenceIds.clear();
+    m_replyInHistory = false;
     finishTurn();
     setState(CallState::Listening);
+}
+
+void CallSession::resumeInterruptedSentence()
+{
+    if (m_resumeSentences.isEmpty() || m_state == CallState::Ended || m_hangUpAfterReply) {
+        if (m_state != CallState::Ended)
+            setState(CallState::Listening);
+        return;
+    }
+    // Said again from the start of the sentence the cut fell in: re-timing the
+    // audio to the exact word would save a second and cost a glitch. What the
+    // responder had not yet generated at the cut is lost (it was cancelled).
+    if (m_resumeCutInHistory && !m_history.isEmpty() && m_history.last().role == ConversationTurn::Role::Agent)
+        m_history.removeLast(); // the whole reply goes in once played
+    m_reply = m_resumeHeardBefore;
+    m_replySentenceIds.clear();
+    m_replyInHistory = false;
+    const QStringList sentences = std::exchange(m_resumeSentences, {});
+    for (const QString &sentence : sentences) {
+        m_reply += (m_reply.isEmpty() ? QString() : QStringLiteral(" ")) + sentence;
+        m_replySentenceIds.append(m_speaker->say(sentence));
+    }
+    emitLine(TranscriptLine::Speaker::Agent, sentences.join(QLatin1Char(' ')), true);
+    m_replyAwaitingPlayout = true;
+    setState(CallState::Speaking);
+    m_speaker->endReply(QStringLiteral("resume-%1").arg(m_turnIndex));
 }
 
 void CallSession::finishTurn()
@@ -425,6 +645,8 @@ void CallSession::end()
     if (m_state == CallState::Ended)
         return;
     m_silenceBudget.stop();
+    m_judgingDeadline.stop();
+    m_interruption = Interruption::None;
     if (m_recognizer)
         m_recognizer->stop();
     if (m_responder)

@@ -3,6 +3,7 @@
 #include "llm/responder.h"
 #include "observability/logging.h"
 #include "observability/turntrace.h"
+#include "pipeline/bargeinpolicy.h"
 #include "pipeline/callservices.h"
 #include "pipeline/sentencesplitter.h"
 #include "pipeline/transcriptline.h"
@@ -46,9 +47,15 @@ public:
     const QList<ConversationTurn> &history() const { return m_history; }
     std::uint64_t framesSent() const;
     std::uint64_t lateFrames() const; // sent more than 5 ms after their deadline
+    const BargeInCounts &bargeIns() const { return m_bargeIns; }
 
     // Conversation turns kept as context: the last N exchanges (caller + agent).
     static constexpr int kDefaultContextTurns = 8;
+    // After a short utterance over the agent, how long its final transcript
+    // may take before it counts as nothing recognised.
+    static constexpr int kFinalTranscriptWaitMs = 2000;
+    // The endpointer's own delay beyond its silence (transport, decoding).
+    static constexpr int kEndpointerSlackMs = 200;
 
 Q_SIGNALS:
     void started(const QString &callId, const QString &tenantId);
@@ -61,6 +68,8 @@ private:
     void onLegStarted(const CallStartInfo &info);
     void onLegEnded(CallEndReason reason, const QString &detail);
     void onSpeechStarted();
+    void onPartialTranscript(const QString &text);
+    void onJudgingDeadline();
     void onEndOfSpeech(qint64 silenceMs);
     void startTurn(qint64 silenceMs = -1);
     void onFinalTranscript(const QString &text);
@@ -72,6 +81,13 @@ private:
 
     void speak(const QString &sentence);
     void bargeIn();
+    void keepWhatWasHeard();
+    // Barge-in judging: the caller talks over the agent, who goes on until
+    // their words (or the length of their speech) say it is an interruption.
+    void startJudging();
+    void decide(const BargeInDecision &decision);
+    void stopForCaller(const BargeInDecision &decision);
+    void resumeInterruptedSentence();
     void finishTurn();
     void setState(CallState state);
     void emitLine(TranscriptLine::Speaker speaker, const QString &text, bool isFinal);
@@ -94,12 +110,34 @@ private:
     std::uint64_t m_epoch = 0;
     int m_turnIndex = 0;
     std::optional<TurnTrace> m_turn;   // the turn in progress
-    QString m_reply;                   // what the agent has said in this turn
+    QString m_reply;                   // what the agent has said in this turn (or the greeting)
+    QList<quint64> m_replySentenceIds; // m_reply's sentences as the speaker knows them
+    bool m_replyInHistory = false;     // m_reply went into the history before it was played (the greeting)
     QTimer m_silenceBudget;            // end of speech -> first reply audio, per turn
     bool m_holdLineSpoken = false;     // this turn's wait was covered by the hold line
     bool m_hangUpAfterReply = false;   // the goodbye is playing
     bool m_replyAwaitingPlayout = false; // the turn's reply goes into the history once played
     QList<ConversationTurn> m_history;
+
+    // Whether the caller's voice over the agent is an interruption.
+    enum class Interruption {
+        None,
+        Judging,      // the agent goes on; the caller's words will decide
+        AgentStopped, // stopped before the words were known: a backchannel resumes the sentence
+    };
+    Interruption m_interruption = Interruption::None;
+    BargeInPolicy m_bargeInPolicy;
+    QTimer m_judgingDeadline;
+    std::int64_t m_onsetNs = 0;
+    std::optional<std::int64_t> m_judgedSpeechEndNs; // the caller stopped talking while being judged
+    bool m_backchannelSoFar = false; // the partials so far are backchannel words
+    bool m_judgingExtended = false;  // minSpeechMs passed; waiting for the endpointer to tell
+    // What a resume says again: the sentence the cut fell in and those after
+    // it, and the reply up to that sentence, heard already.
+    QStringList m_resumeSentences;
+    QString m_resumeHeardBefore;
+    bool m_resumeCutInHistory = false; // the heard part went into the history at the cut
+    BargeInCounts m_bargeIns;
     QList<TurnTrace> m_traces;
 };
 

@@ -17,6 +17,7 @@ Speaker::Speaker(CallLeg *leg, SpeechSynthesizer *synthesizer, QObject *parent)
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
     connect(&m_timer, &QTimer::timeout, this, &Speaker::pump);
+    connect(m_leg, &CallLeg::markPlayed, this, &Speaker::onMarkPlayed);
 }
 
 Speaker::~Speaker()
@@ -34,11 +35,17 @@ void Speaker::setVoice(const QString &tenantId, const QString &voice, const QStr
     m_language = language;
 }
 
-void Speaker::say(const QString &sentence)
+namespace {
+const QString kSentenceMarkPrefix = QStringLiteral("sentence-");
+}
+
+quint64 Speaker::say(const QString &sentence)
 {
     Sentence s;
+    s.id = m_nextSentenceId++;
     s.text = sentence;
     if (!m_replyOpen) {
+        m_playout.clear();
         m_replyOpen = true;
         m_firstFrameOfReply = true;
         m_firstAudioOfReply = true;
@@ -56,7 +63,31 @@ void Speaker::say(const QString &sentence)
         onJobDone(job);
     });
     m_queue.append(s);
+    m_playout.insert(s.id, SentencePlayout{sentence});
     Q_EMIT synthesisStarted(sentence);
+    return s.id;
+}
+
+QList<SentencePlayout> Speaker::playout(const QList<quint64> &sentenceIds) const
+{
+    QList<SentencePlayout> out;
+    out.reserve(sentenceIds.size());
+    for (quint64 id : sentenceIds)
+        out.append(m_playout.value(id));
+    return out;
+}
+
+void Speaker::onMarkPlayed(const QString &name)
+{
+    // Marks echoed because of a clear arrive after interrupt() forgot the
+    // reply, so they cannot make an unheard sentence count as heard.
+    if (!name.startsWith(kSentenceMarkPrefix))
+        return;
+    bool ok = false;
+    const quint64 id = QStringView(name).sliced(kSentenceMarkPrefix.size()).toULongLong(&ok);
+    auto it = m_playout.find(id);
+    if (ok && it != m_playout.end())
+        it->markEchoed = true;
 }
 
 void Speaker::endReply(const QString &markName)
@@ -77,6 +108,7 @@ void Speaker::interrupt()
         }
     }
     m_queue.clear();
+    m_playout.clear();
     m_replyOpen = false;
     m_pendingMark.clear();
     m_nextDeadlineNs = 0;
@@ -97,6 +129,8 @@ void Speaker::onAudio(SynthesisJob *job, const QByteArray &mulaw)
     if (!s)
         return; // an interrupted epoch's audio
     s->audio.append(mulaw);
+    if (auto it = m_playout.find(s->id); it != m_playout.end())
+        it->bytesSynthesised += mulaw.size();
     if (s->opensReply && m_firstAudioOfReply && !mulaw.isEmpty()) {
         m_firstAudioOfReply = false;
         Q_EMIT firstAudio(monotonicNowNs());
@@ -112,6 +146,8 @@ void Speaker::onJobDone(SynthesisJob *job)
         return;
     s->complete = true;
     s->job = nullptr;
+    if (auto it = m_playout.find(s->id); it != m_playout.end())
+        it->synthesisComplete = true;
     job->deleteLater();
     if (!m_timer.isActive())
         pump();
@@ -127,6 +163,8 @@ void Speaker::pump()
         const bool haveFrame = head.audio.size() >= kFrameBytes || (head.complete && !head.audio.isEmpty());
         if (!haveFrame) {
             if (head.complete) {
+                if (m_playout.value(head.id).bytesSent > 0)
+                    m_leg->sendMark(kSentenceMarkPrefix + QString::number(head.id));
                 m_queue.removeFirst();
                 continue;
             }
@@ -144,6 +182,8 @@ void Speaker::pump()
 
         QByteArray frame = head.audio.left(kFrameBytes);
         head.audio.remove(0, frame.size());
+        if (auto it = m_playout.find(head.id); it != m_playout.end())
+            it->bytesSent += frame.size();
         if (frame.size() < kFrameBytes)
             frame.append(QByteArray(kFrameBytes - frame.size(), char(0xFF))); // mu-law silence
         setSpeaking(true);

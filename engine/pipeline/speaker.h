@@ -1,6 +1,9 @@
 #pragma once
 
+#include "pipeline/playoutposition.h"
+
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -22,6 +25,10 @@ struct SynthesisRequest;
 // bytes exist; after that frames follow on absolute 20 ms deadlines, so a late
 // timer never accumulates drift. interrupt() is the barge-in: it bumps the epoch,
 // cancels synthesis and stops before the next frame.
+//
+// Each sentence's last frame is followed by a mark ("sentence-<id>"); the
+// provider echoes it once the caller has heard it. Together with the bytes sent
+// per sentence, that is the playout position a barge-in cuts the reply at.
 class Speaker : public QObject
 {
     Q_OBJECT
@@ -36,13 +43,17 @@ public:
 
     void setVoice(const QString &tenantId, const QString &voice, const QString &language, const QString &callId = {});
 
-    // Queues one sentence of the current reply.
-    void say(const QString &sentence);
+    // Queues one sentence of the current reply; returns its id for playout().
+    quint64 say(const QString &sentence);
     // No more sentences for this reply: replyPlayed() follows the last frame.
     // A non-empty mark name is sent to the leg right after the reply's last frame.
     void endReply(const QString &markName = {});
     // Barge-in or hang-up: drop everything queued for the current epoch.
     void interrupt();
+
+    // How far the given sentences of the current reply got. Ask before
+    // interrupt(), which forgets them; unknown ids come back empty.
+    QList<SentencePlayout> playout(const QList<quint64> &sentenceIds) const;
 
     bool isSpeaking() const { return m_speaking; }
     std::uint64_t epoch() const { return m_epoch; }
@@ -61,6 +72,7 @@ Q_SIGNALS:
 private:
     struct Sentence
     {
+        quint64 id = 0;
         QString text;
         QPointer<SynthesisJob> job;
         QByteArray audio; // mu-law not yet sent
@@ -74,6 +86,7 @@ private:
     void schedule();
     void setSpeaking(bool speaking);
     Sentence *sentenceOf(SynthesisJob *job);
+    void onMarkPlayed(const QString &name);
 
     CallLeg *m_leg;
     SpeechSynthesizer *m_synthesizer;
@@ -82,6 +95,8 @@ private:
     QString m_voice;
     QString m_language;
     QList<Sentence> m_queue;
+    QHash<quint64, SentencePlayout> m_playout; // the current reply's sentences, by id
+    quint64 m_nextSentenceId = 1;
     QTimer m_timer;
     std::uint64_t m_epoch = 0;
     std::int64_t m_nextDeadlineNs = 0; // 0: the next frame may leave at once

@@ -295,6 +295,24 @@ QByteArray Engine::metrics() const
     if (m_whatsapp)
         m_whatsapp->appendMetrics(out);
 
+    // Barge-in decisions, to tune the backchannel lexicon and minSpeechMs from
+    // real calls: accepted stopped the agent, ignored let it go on, resumed
+    // said the sentence again after a stop that proved to be a backchannel.
+    BargeInCounts bargeIns = m_bargeInsEnded;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
+        bargeIns += it.key()->bargeIns();
+    out.family(QStringLiteral("apex_barge_in_decisions_total"), "counter",
+               QStringLiteral("Caller speech over the agent, by decision (accepted, ignored) and reason."));
+    for (int i = 0; i < kBargeInReasonCount; ++i) {
+        const auto reason = BargeInReason(i);
+        out.sample(QStringLiteral("apex_barge_in_decisions_total"), double(bargeIns.decisions[size_t(i)]),
+                   {{QStringLiteral("decision"), BargeInCounts::stops(reason) ? QStringLiteral("accepted") : QStringLiteral("ignored")},
+                    {QStringLiteral("reason"), QLatin1String(bargeInReasonName(reason))}});
+    }
+    out.family(QStringLiteral("apex_barge_in_resumed_total"), "counter",
+               QStringLiteral("Stops that proved to be a backchannel or noise: the interrupted sentence was said again."));
+    out.sample(QStringLiteral("apex_barge_in_resumed_total"), double(bargeIns.resumed));
+
     out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
                QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
     for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
@@ -377,6 +395,7 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
         ++m_callsEnded;
         m_framesSentEnded += session->framesSent();
         m_lateFramesEnded += session->lateFrames();
+        m_bargeInsEnded += session->bargeIns();
         Q_EMIT callEnded(callId);
         // Not now: the session is still on the stack of its own signal.
         session->deleteLater();

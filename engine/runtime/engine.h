@@ -2,6 +2,7 @@
 
 #include "observability/latencyhistogram.h"
 #include "observability/turntrace.h"
+#include "pipeline/bargeinpolicy.h"
 #include "pipeline/callservices.h"
 #include "pipeline/transcriptline.h"
 #include "tenancy/engineconfig.h"
@@ -111,6 +112,7 @@ private:
     std::uint64_t m_callsEnded = 0;
     std::uint64_t m_framesSentEnded = 0;
     std::uint64_t m_lateFramesEnded = 0;
+    BargeInCounts m_bargeInsEnded;
     std::array<LatencyHistogram, kTurnStageCount> m_stageLatency; // ms after the caller's end of speech
 };
 

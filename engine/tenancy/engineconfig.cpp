@@ -142,6 +142,27 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
         fail(error, QStringLiteral("tenant %1: endpointingMs must be 50..5000").arg(t.id));
         return std::nullopt;
     }
+    if (o.contains(QLatin1String("bargeIn"))) {
+        const QJsonObject b = o.value(QLatin1String("bargeIn")).toObject();
+        auto list = [&b](const char *key) -> std::optional<QStringList> {
+            if (!b.contains(QLatin1String(key)))
+                return std::nullopt;
+            QStringList out;
+            for (const auto &v : b.value(QLatin1String(key)).toArray())
+                if (!v.toString().trimmed().isEmpty())
+                    out << v.toString();
+            return out;
+        };
+        t.bargeIn.backchannels = list("backchannels");
+        t.bargeIn.stopWords = list("stopWords");
+        t.bargeIn.maxBackchannelWords = b.value(QLatin1String("maxBackchannelWords")).toInt(t.bargeIn.maxBackchannelWords);
+        t.bargeIn.minSpeechMs = b.value(QLatin1String("minSpeechMs")).toInt(t.bargeIn.minSpeechMs);
+        if (t.bargeIn.maxBackchannelWords < 0 || t.bargeIn.maxBackchannelWords > 20 || t.bargeIn.minSpeechMs < 0
+            || t.bargeIn.minSpeechMs > 5000) {
+            fail(error, QStringLiteral("tenant %1: bargeIn.maxBackchannelWords must be 0..20 and bargeIn.minSpeechMs 0..5000").arg(t.id));
+            return std::nullopt;
+        }
+    }
     for (const auto &n : o.value(QLatin1String("numbers")).toArray())
         t.numbers << n.toString();
     for (const auto &value : o.value(QLatin1String("faq")).toArray()) {

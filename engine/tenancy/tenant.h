@@ -4,6 +4,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace apex {
 
 struct FaqEntry
@@ -13,6 +15,21 @@ struct FaqEntry
     QStringList keywords; // optional extra terms that point at this entry
 
     bool operator==(const FaqEntry &) const = default;
+};
+
+// When the caller's voice over the agent is an interruption and when it is only
+// a backchannel ("ok", "haan", "mm-hmm"). The lists replace the language's
+// defaults when given (pipeline/backchannellexicon.cpp holds those).
+struct BargeInSettings
+{
+    std::optional<QStringList> backchannels; // words that do not stop the agent
+    std::optional<QStringList> stopWords;    // words that always do
+    int maxBackchannelWords = 3;             // more words than this are an interruption, whatever they are
+    // Speech over the agent that goes on longer than this is an interruption
+    // even before the recognizer has read a word of it.
+    int minSpeechMs = 600;
+
+    bool operator==(const BargeInSettings &) const = default;
 };
 
 // Everything a call needs to know about the business it answers for. Immutable
@@ -35,6 +52,7 @@ struct Tenant
     QString whatsappMediaReply = QStringLiteral("Sorry, I can only read text messages here. Please type your question.");
     int endpointingMs = 250;
     int maxTurnsInContext = 8;
+    BargeInSettings bargeIn;
 
     // Provider pins: empty or "auto" takes the cloud provider when its key is
     // configured and the embedded one otherwise; a provider name forces it.

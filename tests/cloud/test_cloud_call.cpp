@@ -15,6 +15,8 @@
 #include "tts/embedded/embeddedsynthesizer.h"
 
 #include <QJsonArray>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -37,6 +39,23 @@ QString lastUserMessage(const FakeGroqRequest &request)
     return {};
 }
 
+// The assistant message that answered the user message containing `question`.
+QString answerTo(const FakeGroqRequest &request, const QString &question)
+{
+    const QJsonArray messages = request.messages();
+    for (qsizetype i = 0; i + 1 < messages.size(); ++i) {
+        const QJsonObject m = messages.at(i).toObject();
+        if (m.value(QStringLiteral("role")).toString() == QLatin1String("user")
+            && m.value(QStringLiteral("content")).toString().contains(question)) {
+            const QJsonObject next = messages.at(i + 1).toObject();
+            return next.value(QStringLiteral("role")).toString() == QLatin1String("assistant")
+                       ? next.value(QStringLiteral("content")).toString()
+                       : QString();
+        }
+    }
+    return QStringLiteral("<no such question>");
+}
+
 } // namespace
 
 class TestCloudCall : public QObject
@@ -49,6 +68,25 @@ private:
     FakeAzure m_azure;
     std::unique_ptr<EngineHost> m_host;
     EngineConfig m_config;
+
+    QByteArray metrics()
+    {
+        QNetworkAccessManager manager;
+        QNetworkReply *reply = manager.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/metrics").arg(m_host->port()))));
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        if (!done.wait(10000))
+            return {};
+        reply->deleteLater();
+        return reply->readAll();
+    }
+
+    static double sample(const QByteArray &metrics, const QByteArray &series)
+    {
+        for (const QByteArray &line : metrics.split('\n'))
+            if (line.startsWith(series + ' '))
+                return line.mid(series.size() + 1).toDouble();
+        return -1;
+    }
 
     CallReport runCall(const QString &tenant, const QList<QByteArray> &utterances, int bargeInAfterMs = 0)
     {
@@ -218,6 +256,7 @@ private Q_SLOTS:
         };
         m_groq.setScript(script);
         const int azureBefore = m_azure.requestCount();
+        const int groqBefore = int(m_groq.requests().size());
 
         const CallReport report = runCall(QStringLiteral("demo"), {speech(QStringLiteral("Tell me everything about your clinic.")),
                                                                    speech(QStringLiteral("Do you have parking?"))},
@@ -233,6 +272,61 @@ private Q_SLOTS:
             abandoned = abandoned || (m_azure.requests().at(i).text.startsWith(QStringLiteral("Sunrise Dental Clinic has served"))
                                       && !m_azure.requests().at(i).complete);
         QVERIFY(abandoned);
+
+        // The next request's context holds what the caller heard of the long
+        // answer before talking over it: a beginning of it, not all of it.
+        QCOMPARE(int(m_groq.requests().size()), groqBefore + 2);
+        const QString longAnswer = QStringLiteral("Sunrise Dental Clinic has served this town for twenty years and our team of "
+                                                  "dentists treats adults and children six days a week.");
+        const QString heard = answerTo(m_groq.requests().last(), QStringLiteral("tell me everything"));
+        qInfo().noquote() << "context after the barge-in:" << heard;
+        QVERIFY2(longAnswer.startsWith(heard) && heard.size() < longAnswer.size(), qPrintable(heard));
+
+        // The console's transcript shows the answer whole, its unheard part apart.
+        const CallMonitor *monitor = m_host->monitor();
+        QTRY_VERIFY_WITH_TIMEOUT(monitor->count() > 0, 5000);
+        bool cutShown = false;
+        for (const TranscriptLine &line : monitor->at(monitor->count() - 1).lines)
+            cutShown = cutShown || (line.wasCut() && line.text == longAnswer && line.heardText() == heard
+                                    && !line.unheardText().isEmpty());
+        QVERIFY(cutShown);
+    }
+
+    void backchannelOverTheAgentIsNotAnInterruption_data()
+    {
+        QTest::addColumn<QString>("tenant");
+        QTest::addColumn<QString>("spoken");
+        QTest::addColumn<QString>("recognised");
+        QTest::newRow("ok") << QStringLiteral("demo") << QStringLiteral("Okay.") << QStringLiteral("okay");
+        QTest::newRow("haan") << QStringLiteral("sunrise-hi") << QStringLiteral("Haan.") << QStringLiteral("हाँ");
+    }
+
+    void backchannelOverTheAgentIsNotAnInterruption()
+    {
+        QFETCH(QString, tenant);
+        QFETCH(QString, spoken);
+        QFETCH(QString, recognised);
+        m_deepgram.addTranscript(QStringLiteral("when are you open"));
+        m_deepgram.addTranscript(recognised);
+        FakeGroq::Script script;
+        script.reply = QStringLiteral("We are open Monday to Saturday from nine in the morning until six in the evening. "
+                                      "On Sundays and public holidays the clinic is closed.");
+        m_groq.setScript(script);
+        const int groqBefore = int(m_groq.requests().size());
+        const double ignoredBefore = sample(metrics(), R"(apex_barge_in_decisions_total{decision="ignored",reason="backchannel"})");
+
+        const CallReport report = runCall(tenant, {speech(QStringLiteral("When are you open?")), speech(spoken)}, 800);
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+        QVERIFY(report.turns.first().bargedIn); // the caller did talk over the agent...
+        QCOMPARE(report.clearsReceived, 0);     // ... and the agent went on
+        QVERIFY(!report.turns.first().clearReceived);
+        // One request: the backchannel was not a question.
+        QCOMPARE(int(m_groq.requests().size()), groqBefore + 1);
+        // The reply played whole: well over the 800 ms the caller listened before "ok".
+        QVERIFY(report.turns.first().agentAudioMs + report.turns.last().agentAudioMs > 3000);
+
+        const double ignoredAfter = sample(metrics(), R"(apex_barge_in_decisions_total{decision="ignored",reason="backchannel"})");
+        QCOMPARE(ignoredAfter, ignoredBefore + 1);
     }
 };
 

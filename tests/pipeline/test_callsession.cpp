@@ -6,6 +6,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <optional>
+
 using namespace apex;
 using namespace apex::test;
 
@@ -58,6 +60,14 @@ private:
             while (session->state() != state && t.elapsed() < timeoutMs)
                 QTest::qWait(5);
             return session->state() == state;
+        }
+
+        bool markSent(const QString &prefix) const
+        {
+            for (const QString &event : std::as_const(leg->events))
+                if (event.startsWith(QStringLiteral("mark:") + prefix))
+                    return true;
+            return false;
         }
 
         void callerSays(const QString &text)
@@ -189,7 +199,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > 30, 5000);
         const auto epochBefore = rig.session->epoch();
 
+        // Words that are not a backchannel stop the agent the moment they are read.
         Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("what about sundays"));
         QCOMPARE(rig.session->epoch(), epochBefore + 1);
         QCOMPARE(rig.leg->clears, 1);
         QCOMPARE(rig.session->state(), CallState::Listening);
@@ -211,11 +223,274 @@ private Q_SLOTS:
         rig.start();
         QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > 5, 5000);
         Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("hello i want to book"));
         QCOMPARE(rig.leg->clears, 1);
         QCOMPARE(rig.session->state(), CallState::Listening);
         const int frames = rig.leg->framesSent;
         QTest::qWait(100);
         QCOMPARE(rig.leg->framesSent, frames);
+    }
+
+    // --- What the caller heard goes into the context --------------------------
+
+    void historyHoldsOnlyWhatWasPlayed()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        const QString first = QStringLiteral("We are open from nine to six.");
+        const QString second = QStringLiteral("On Sundays we open late and close early for the staff.");
+        rig.synthesizer.framesFor.insert(first, 5);
+        rig.synthesizer.framesFor.insert(second, 500); // 10 s: the caller cuts in well before its end
+        rig.responders.last->reply = QStringLiteral("We are open| from nine to six. |On Sundays we open late and close early for the staff.");
+        QSignalSpy lines(rig.session.get(), &CallSession::transcript);
+        rig.callerSays(QStringLiteral("When are you open?"));
+
+        // The first sentence played to its end and Twilio echoed its mark.
+        QTRY_VERIFY_WITH_TIMEOUT(rig.markSent(QStringLiteral("sentence-")), 5000);
+        for (const QString &event : std::as_const(rig.leg->events))
+            if (event.startsWith(QStringLiteral("mark:sentence-")))
+                Q_EMIT rig.leg->markPlayed(event.mid(5));
+        const int framesAtMark = rig.leg->framesSent;
+        QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > framesAtMark + 10, 5000);
+
+        Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("wait"));
+        QCOMPARE(rig.leg->clears, 1);
+
+        // The transcript keeps the reply whole and says where the caller stopped hearing it.
+        std::optional<TranscriptLine> cut;
+        for (const auto &args : lines) {
+            const auto line = args.first().value<TranscriptLine>();
+            if (line.speaker == TranscriptLine::Speaker::Agent && line.wasCut())
+                cut = line;
+        }
+        QVERIFY(cut);
+        QVERIFY2(cut->heardText().startsWith(first), qPrintable(cut->heardText()));
+        QVERIFY2(cut->unheardText().endsWith(QStringLiteral("for the staff.")), qPrintable(cut->unheardText()));
+        QCOMPARE(cut->text, first + QLatin1Char(' ') + second);
+
+        // The next request's context holds the played part only.
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("wait, what about Sundays?"));
+        QTRY_COMPARE_WITH_TIMEOUT(rig.responders.last->requests.size(), 2, 5000);
+        const ResponderRequest &next = rig.responders.last->requests.last();
+        QCOMPARE(next.utterance, QStringLiteral("wait, what about Sundays?"));
+        const ConversationTurn &agent = next.history.last();
+        QCOMPARE(agent.role, ConversationTurn::Role::Agent);
+        QVERIFY2(agent.text.startsWith(first), qPrintable(agent.text));
+        QVERIFY2(!agent.text.contains(QStringLiteral("for the staff")), qPrintable(agent.text));
+        QCOMPARE(agent.text, cut->heardText());
+    }
+
+    void aReplyCutBeforeItsFirstFrameIsNotContext()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.responders.firstDelayMs = 0;
+        rig.responders.last->firstDelayMs = 300; // the caller goes on while the reply is prepared
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QCOMPARE(rig.session->state(), CallState::Thinking);
+        Q_EMIT rig.recognizers.last->speechStarted();
+        QCOMPARE(rig.session->state(), CallState::Listening);
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("and on Sundays?"));
+        QTRY_COMPARE_WITH_TIMEOUT(rig.responders.last->requests.size(), 2, 5000);
+        const auto history = rig.responders.last->requests.last().history;
+        QCOMPARE(history.last().role, ConversationTurn::Role::Caller);
+        QCOMPARE(history.last().text, QStringLiteral("When are you open?"));
+    }
+
+    // --- Backchannels are not interruptions ------------------------------------
+
+    void backchannelsDoNotStopTheAgent_data()
+    {
+        QTest::addColumn<QString>("partial");
+        QTest::addColumn<QString>("final");
+        QTest::newRow("ok") << QStringLiteral("ok") << QStringLiteral("Okay.");
+        QTest::newRow("haan") << QStringLiteral("haan") << QStringLiteral("haan");
+        QTest::newRow("theek hai") << QStringLiteral("theek") << QStringLiteral("theek hai");
+        QTest::newRow("mm-hmm") << QStringLiteral("mm") << QStringLiteral("Mm-hmm.");
+        QTest::newRow("uh-huh") << QString() << QStringLiteral("uh-huh");
+        QTest::newRow("हाँ") << QStringLiteral("हाँ") << QStringLiteral("हाँ जी।");
+        QTest::newRow("ठीक है") << QStringLiteral("ठीक") << QStringLiteral("ठीक है");
+        QTest::newRow("acha right") << QStringLiteral("acha") << QStringLiteral("acha, right");
+    }
+
+    void backchannelsDoNotStopTheAgent()
+    {
+        QFETCH(QString, partial);
+        QFETCH(QString, final);
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.synthesizer.framesPerSentence = 40;
+        QSignalSpy turns(rig.session.get(), &CallSession::turnCompleted);
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > 25, 5000);
+
+        Q_EMIT rig.recognizers.last->speechStarted();
+        if (!partial.isEmpty())
+            Q_EMIT rig.recognizers.last->partialTranscript(partial);
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(final);
+        QCOMPARE(rig.session->state(), CallState::Speaking);
+
+        // The reply plays on to its end: no clear, and the turn is not a barge-in.
+        QVERIFY(turns.wait(5000));
+        QCOMPARE(rig.leg->clears, 0);
+        const auto trace = turns.first().first().value<TurnTrace>();
+        QVERIFY(!trace.has(TurnStage::BargeIn));
+        QCOMPARE(trace.bargeInDecisions.size(), 1);
+        QVERIFY2(trace.bargeInDecisions.first().startsWith(QStringLiteral("ignored: backchannel '")),
+                 qPrintable(trace.bargeInDecisions.first()));
+        QCOMPARE(rig.session->bargeIns().decisions[size_t(BargeInReason::Backchannel)], 1u);
+        // Not a turn of its own: one request, and the backchannel is not context.
+        QCOMPARE(rig.responders.last->requests.size(), 1);
+        QCOMPARE(rig.session->history().last().text, QStringLiteral("We are open from nine to six. Anything else?"));
+    }
+
+    void stopWordsStopTheAgentAtOnce_data()
+    {
+        QTest::addColumn<QString>("partial");
+        QTest::addColumn<QString>("word");
+        QTest::newRow("wait") << QStringLiteral("wait") << QStringLiteral("wait");
+        QTest::newRow("ok wait") << QStringLiteral("okay wait") << QStringLiteral("wait");
+        QTest::newRow("no") << QStringLiteral("No.") << QStringLiteral("no");
+        QTest::newRow("रुको") << QStringLiteral("रुको") << QStringLiteral("रुको");
+        QTest::newRow("नहीं") << QStringLiteral("नहीं") << QStringLiteral("नहीं");
+    }
+
+    void stopWordsStopTheAgentAtOnce()
+    {
+        QFETCH(QString, partial);
+        QFETCH(QString, word);
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.synthesizer.framesPerSentence = 200;
+        QSignalSpy turns(rig.session.get(), &CallSession::turnCompleted);
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > 10, 5000);
+
+        Q_EMIT rig.recognizers.last->speechStarted();
+        QCOMPARE(rig.leg->clears, 0); // an onset alone waits for the words
+        Q_EMIT rig.recognizers.last->partialTranscript(partial);
+        QCOMPARE(rig.leg->clears, 1);
+        QCOMPARE(rig.session->state(), CallState::Listening);
+        QCOMPARE(turns.size(), 1);
+        const auto trace = turns.first().first().value<TurnTrace>();
+        QVERIFY(trace.has(TurnStage::BargeIn));
+        QCOMPARE(trace.bargeInDecisions, QStringList{QStringLiteral("barge-in: stop word '%1'").arg(word)});
+        QCOMPARE(rig.session->bargeIns().decisions[size_t(BargeInReason::StopWord)], 1u);
+    }
+
+    void moreWordsThanABackchannelStopTheAgent()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.synthesizer.framesPerSentence = 200;
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("okay okay"));
+        QCOMPARE(rig.leg->clears, 0);
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("okay okay yes right"));
+        QCOMPARE(rig.leg->clears, 1);
+        QCOMPARE(rig.session->bargeIns().decisions[size_t(BargeInReason::TooManyWords)], 1u);
+    }
+
+    void speechThatGoesOnStopsTheAgentBeforeAnyWord()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.synthesizer.framesPerSentence = 200;
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        Q_EMIT rig.recognizers.last->speechStarted();
+        QCOMPARE(rig.leg->clears, 0);
+        QTRY_COMPARE_WITH_TIMEOUT(rig.leg->clears, 1, 5000);
+        QCOMPARE(rig.session->state(), CallState::Listening);
+        QCOMPARE(rig.session->bargeIns().decisions[size_t(BargeInReason::SpeechTooLong)], 1u);
+        // It was a question after all: answered as one, nothing resumed.
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("do you have parking"));
+        QTRY_COMPARE_WITH_TIMEOUT(rig.responders.last->requests.size(), 2, 5000);
+        QCOMPARE(rig.session->bargeIns().resumed, 0u);
+    }
+
+    void aFalseInterruptionResumesTheSentence_data()
+    {
+        QTest::addColumn<QString>("final");
+        QTest::newRow("backchannel") << QStringLiteral("hmm");
+        QTest::newRow("nothing readable") << QString();
+    }
+
+    void aFalseInterruptionResumesTheSentence()
+    {
+        QFETCH(QString, final);
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        const QString first = QStringLiteral("We are open from nine to six.");
+        rig.synthesizer.framesFor.insert(first, 150);
+        rig.synthesizer.framesFor.insert(QStringLiteral("Anything else?"), 20);
+        QSignalSpy lines(rig.session.get(), &CallSession::transcript);
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        QTRY_VERIFY_WITH_TIMEOUT(rig.leg->framesSent > 5, 5000);
+
+        // Speech goes on past minSpeechMs with nothing read yet: the agent stops...
+        Q_EMIT rig.recognizers.last->speechStarted();
+        QTRY_COMPARE_WITH_TIMEOUT(rig.leg->clears, 1, 5000);
+        QCOMPARE(rig.session->state(), CallState::Listening);
+        QCOMPARE(rig.synthesizer.sentences.count(first), 1);
+
+        // ... and it was only "hmm", or nothing the recognizer could read: the
+        // sentence it was on is said again, from its start.
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(final);
+        QCOMPARE(rig.session->state(), CallState::Speaking);
+        QCOMPARE(rig.synthesizer.sentences.count(first), 2);
+        QCOMPARE(rig.session->bargeIns().resumed, 1u);
+        QCOMPARE(rig.responders.last->requests.size(), 1); // not a question
+
+        QVERIFY(rig.waitForState(CallState::Listening, 10000));
+        QCOMPARE(rig.synthesizer.sentences.count(QStringLiteral("Anything else?")), 2);
+        QCOMPARE(rig.session->history().last().role, ConversationTurn::Role::Agent);
+        QCOMPARE(rig.session->history().last().text, QStringLiteral("We are open from nine to six. Anything else?"));
+        bool resumedLine = false;
+        for (const auto &args : lines) {
+            const auto line = args.first().value<TranscriptLine>();
+            resumedLine = resumedLine || (line.speaker == TranscriptLine::Speaker::Agent && !line.wasCut()
+                                          && line.text == QStringLiteral("We are open from nine to six. Anything else?"));
+        }
+        QVERIFY(resumedLine);
+    }
+
+    void tenantLexiconReplacesTheDefaults()
+    {
+        Rig rig;
+        Tenant strict;
+        strict.id = QStringLiteral("strict");
+        strict.bargeIn.backchannels = QStringList{QStringLiteral("jawohl")};
+        strict.bargeIn.stopWords = QStringList{QStringLiteral("halt")};
+        rig.tenants.replace({strict}, QStringLiteral("strict"));
+        rig.start(QStringLiteral("strict"));
+        QVERIFY(rig.waitForState(CallState::Listening));
+        rig.synthesizer.framesPerSentence = 200;
+        rig.callerSays(QStringLiteral("When are you open?"));
+        QVERIFY(rig.waitForState(CallState::Speaking));
+        Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("jawohl"));
+        QCOMPARE(rig.leg->clears, 0);
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("jawohl halt"));
+        QCOMPARE(rig.leg->clears, 1);
     }
 
     void emptyTranscriptKeepsListening()

@@ -11,6 +11,7 @@
 #include "tenancy/tenant.h"
 #include "tts/speechsynthesizer.h"
 
+#include <QHash>
 #include <QPointer>
 #include <QStringList>
 #include <QTimer>
@@ -177,9 +178,11 @@ public:
     {
         sentences << request.text;
         requests << request;
-        return new FakeSynthesisJob(framesPerSentence * 160 + 40, parent, failure, failureKind, delayMs); // a ragged last frame
+        const int frames = framesFor.value(request.text, framesPerSentence);
+        return new FakeSynthesisJob(frames * 160 + 40, parent, failure, failureKind, delayMs); // a ragged last frame
     }
     int framesPerSentence = 10;
+    QHash<QString, int> framesFor; // per sentence text, else framesPerSentence
     QString failure; // non-empty: every job fails with it before any audio
     ProviderFailure failureKind;
     int delayMs = 1; // before the audio (or the failure)

@@ -52,6 +52,26 @@ private Q_SLOTS:
                                       << QStringLiteral("whatsapp.webhookPath");
         QTest::newRow("whatsapp limit") << QByteArray("{\"whatsapp\":{\"maxMessageChars\":5},\"tenants\":[{\"id\":\"a\"}]}")
                                         << QStringLiteral("whatsapp.maxMessageChars");
+        QTest::newRow("barge-in speech") << QByteArray("{\"tenants\":[{\"id\":\"a\",\"bargeIn\":{\"minSpeechMs\":-5}}]}")
+                                         << QStringLiteral("bargeIn.minSpeechMs");
+    }
+
+    void bargeInLexiconFromTheTenant()
+    {
+        const QByteArray json = R"({"tenants":[{"id":"a","language":"hi","bargeIn":{"backchannels":["haan","जी"],
+                                    "maxBackchannelWords":2,"minSpeechMs":450}},{"id":"b"}]})";
+        ConfigError error;
+        const auto config = EngineConfigLoader::parse(json, &error);
+        QVERIFY2(config, qPrintable(error.message));
+        const Tenant &a = config->tenants.at(0);
+        QCOMPARE(a.bargeIn.backchannels, QStringList({QStringLiteral("haan"), QStringLiteral("जी")}));
+        QVERIFY(!a.bargeIn.stopWords); // not given: the language's defaults
+        QCOMPARE(a.bargeIn.maxBackchannelWords, 2);
+        QCOMPARE(a.bargeIn.minSpeechMs, 450);
+        const Tenant &b = config->tenants.at(1);
+        QVERIFY(!b.bargeIn.backchannels);
+        QCOMPARE(b.bargeIn.maxBackchannelWords, 3);
+        QCOMPARE(b.bargeIn.minSpeechMs, 600);
     }
     void rejectsBadConfigsWithAReason()
     {

@@ -42,6 +42,7 @@ private Q_SLOTS:
     void callListFollowsCalls();
     void transcriptReplacesPartialInPlace();
     void transcriptDropsPartialThatCameToNothing();
+    void transcriptShowsTheUnheardPartOfACutReply();
     void transcriptFollowsOnlyItsCall();
     void turnLatencyShowsStagesInMs();
     void trimmingForgetsOldestEndedCall();
@@ -150,6 +151,41 @@ void TestUiModels::transcriptReplacesPartialInPlace()
     model.setCallId(QStringLiteral("CA1"));
     QCOMPARE(model.rowCount(), 4);
     QCOMPARE(reset.count(), 2);
+}
+
+void TestUiModels::transcriptShowsTheUnheardPartOfACutReply()
+{
+    CallMonitor monitor;
+    TranscriptModel model(&monitor);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    monitor.onCallStarted(QStringLiteral("CA1"), QStringLiteral("acme"));
+    model.setCallId(QStringLiteral("CA1"));
+    monitor.onTranscript(QStringLiteral("CA1"), line(Speaker::Caller, QStringLiteral("when are you open"), true, 1));
+    monitor.onTranscript(QStringLiteral("CA1"), line(Speaker::Agent, QStringLiteral("We open at nine. We close at six."), true, 1));
+    monitor.onTranscript(QStringLiteral("CA1"), line(Speaker::Caller, QStringLiteral("wait"), false, 1));
+    QCOMPARE(model.rowCount(), 3);
+
+    // The barge-in's line replaces the turn's agent line in place.
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    TranscriptLine cut = line(Speaker::Agent, QStringLiteral("We open at nine. We close at six."), true, 1);
+    cut.heardChars = QStringLiteral("We open at nine.").size();
+    monitor.onTranscript(QStringLiteral("CA1"), cut);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed.first().at(0).toModelIndex(), model.index(1));
+    QCOMPARE(model.index(1).data(TranscriptModel::TextRole).toString(), QStringLiteral("We open at nine. We close at six."));
+    QCOMPARE(model.index(1).data(TranscriptModel::HeardTextRole).toString(), QStringLiteral("We open at nine."));
+    QCOMPARE(model.index(1).data(TranscriptModel::UnheardTextRole).toString(), QStringLiteral("We close at six."));
+    QCOMPARE(model.index(1).data().toString(), QStringLiteral("Agent: We open at nine. [not heard: We close at six.]"));
+    QCOMPARE(model.index(0).data(TranscriptModel::UnheardTextRole).toString(), QString());
+
+    // A reply cut before it was shown at all gets a row of its own.
+    TranscriptLine early = line(Speaker::Agent, QStringLiteral("Sorry about that."), true, 2);
+    early.heardChars = 0;
+    monitor.onTranscript(QStringLiteral("CA1"), early);
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(model.index(3).data(TranscriptModel::HeardTextRole).toString(), QString());
+    QCOMPARE(model.index(3).data(TranscriptModel::UnheardTextRole).toString(), QStringLiteral("Sorry about that."));
 }
 
 void TestUiModels::transcriptDropsPartialThatCameToNothing()
