@@ -254,6 +254,13 @@ else
   say "no --transcriber: the reply's words are checked through --demo only"
 fi
 
+# systemctl reload: the unit's ExecReload sends SIGHUP; the engine re-reads its tenants and lives on.
+check "the unit reloads with SIGHUP" grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$root/lib/systemd/system/apex-engine.service"
+kill -HUP "$engine_pid"
+for _ in $(seq 300); do grep -q "tenants reloaded" "$work/engine.log" && break; sleep 0.1; done
+check "SIGHUP (systemctl reload) re-read the tenants" grep -q "tenants reloaded" "$work/engine.log"
+check "the engine lives on after the reload" kill -0 "$engine_pid"
+
 kill -TERM "$engine_pid"
 engine_rc=0
 wait "$engine_pid" || engine_rc=$?
