@@ -142,6 +142,11 @@ int main(int argc, char *argv[])
         QTimer::singleShot(0, window.demoCallAction(), &QAction::trigger);
     }
 
-    apex::QuitOnSignals quitOnSignals;
+    // A signal (logout, kill) is an operator's decision already: no question,
+    // even if Qt closes the windows on its way out.
+    apex::QuitOnSignals quitOnSignals([&window] {
+        window.setQuitConfirmation({});
+        QCoreApplication::quit();
+    });
     return app->exec();
 }
