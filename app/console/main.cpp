@@ -3,6 +3,7 @@
 // engine and ui libraries.
 
 #include "ui/mainwindow.h"
+#include "ui/startuperrors.h"
 
 #include "host/enginehost.h"
 #include "host/quitonsignals.h"
@@ -12,6 +13,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QGuiApplication>
+#include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
@@ -41,6 +44,16 @@ std::unique_ptr<QCoreApplication> createApplication(int &argc, char **argv)
     return std::make_unique<QApplication>(argc, argv);
 }
 
+// A start-up error goes to stderr always, and to a dialog when someone can see
+// one: not on the offscreen/minimal platforms (tests, CI), not with --no-dialogs.
+bool canShowDialogs(bool noDialogs)
+{
+    if (noDialogs || !qobject_cast<QApplication *>(QCoreApplication::instance()))
+        return false;
+    const QString platform = QGuiApplication::platformName();
+    return platform != QLatin1String("offscreen") && platform != QLatin1String("minimal");
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -66,7 +79,9 @@ int main(int argc, char *argv[])
         QStringLiteral("Place a demo call, print its summary and exit: 0 if it went through, 1 if not. "
                        "Listens on a free port unless told otherwise."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
-    parser.addOptions({configOption, listenOption, demoOption, quitAfterDemoOption, verboseOption});
+    const QCommandLineOption noDialogsOption(
+        QStringLiteral("no-dialogs"), QStringLiteral("Report start-up errors on stderr only, without a dialog."));
+    parser.addOptions({configOption, listenOption, demoOption, quitAfterDemoOption, verboseOption, noDialogsOption});
     parser.process(*app);
 
     apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
@@ -74,8 +89,11 @@ int main(int argc, char *argv[])
     const QString configPath = apex::EngineConfigLoader::resolvePath(parser.value(configOption));
     apex::ConfigError configError;
     std::optional<apex::EngineConfig> config = apex::EngineConfigLoader::loadFile(configPath, &configError);
+    const bool dialogs = canShowDialogs(parser.isSet(noDialogsOption) || parser.isSet(quitAfterDemoOption));
     if (!config) {
         printError(QStringLiteral("cannot load configuration %1: %2").arg(configPath, configError.message));
+        if (dialogs)
+            apex::startup::showConfigError(configPath, configError.message);
         return 2;
     }
     apex::EngineConfigLoader::applyEnvironment(*config);
@@ -85,16 +103,27 @@ int main(int argc, char *argv[])
     else if (quitAfterDemo && !qEnvironmentVariableIsSet("APEX_LISTEN"))
         config->listen = QStringLiteral("127.0.0.1:0"); // a one-shot check must not fight a running engine for its port
 
-    apex::EngineHost host(std::move(*config));
-    QString startError;
-    if (!host.start(&startError)) {
+    std::unique_ptr<apex::EngineHost> engine;
+    for (;;) {
+        engine = std::make_unique<apex::EngineHost>(*config);
+        QString startError;
+        if (engine->start(&startError))
+            break;
         printError(QStringLiteral("cannot start the engine: %1").arg(startError));
-        return 1;
+        const QString retryOn = dialogs ? apex::startup::askAfterEngineError(config->listen, startError) : QString();
+        if (retryOn.isEmpty())
+            return 1;
+        config->listen = retryOn;
     }
+    apex::EngineHost &host = *engine;
     QObject::connect(&host, &apex::EngineHost::engineError, app.get(),
                      [](const QString &message) { printError(QStringLiteral("engine error: %1").arg(message)); });
 
+    // ~/.config/apex/console.ini: the window's geometry and dock layout.
+    QSettings settings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("apex"), QStringLiteral("console"));
     apex::MainWindow window(host.monitor(), &host);
+    window.setSettings(&settings);
+    window.restoreLayout();
     window.show();
 
     if (quitAfterDemo) {
@@ -113,6 +142,11 @@ int main(int argc, char *argv[])
         QTimer::singleShot(0, window.demoCallAction(), &QAction::trigger);
     }
 
-    apex::QuitOnSignals quitOnSignals;
+    // A signal (logout, kill) is an operator's decision already: no question,
+    // even if Qt closes the windows on its way out.
+    apex::QuitOnSignals quitOnSignals([&window] {
+        window.setQuitConfirmation({});
+        QCoreApplication::quit();
+    });
     return app->exec();
 }

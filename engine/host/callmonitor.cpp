@@ -1,5 +1,7 @@
 #include "host/callmonitor.h"
 
+#include <algorithm>
+
 namespace apex {
 
 CallMonitor::CallMonitor(QObject *parent)
@@ -8,6 +10,59 @@ CallMonitor::CallMonitor(QObject *parent)
     qRegisterMetaType<apex::TranscriptLine>();
     qRegisterMetaType<apex::TurnTrace>();
     qRegisterMetaType<apex::CallState>();
+}
+
+namespace {
+double replyMs(const TurnTrace &turn)
+{
+    return turn.msBetween(TurnStage::EndOfSpeech, TurnStage::FirstFrameOut);
+}
+} // namespace
+
+qint64 CallRecord::durationMs(const QDateTime &now) const
+{
+    if (!startedAt.isValid())
+        return 0;
+    return std::max<qint64>(0, startedAt.msecsTo(endedAt.isValid() ? endedAt : now));
+}
+
+double CallRecord::lastReplyMs() const
+{
+    for (auto it = turns.crbegin(); it != turns.crend(); ++it) {
+        const double ms = replyMs(*it);
+        if (ms >= 0)
+            return ms;
+    }
+    return -1;
+}
+
+double CallRecord::worstReplyMs() const
+{
+    double worst = -1;
+    for (const TurnTrace &turn : turns)
+        worst = std::max(worst, replyMs(turn));
+    return worst;
+}
+
+void CallMonitor::setTenantNames(const QHash<QString, QString> &names)
+{
+    m_tenantNames = names;
+    for (int row = 0; row < m_calls.size(); ++row) {
+        const QString name = names.value(m_calls.at(row).tenantId);
+        if (name != m_calls.at(row).tenantName) {
+            m_calls[row].tenantName = name;
+            Q_EMIT callChanged(row);
+        }
+    }
+}
+
+void CallMonitor::onCallParties(const QString &callId, const QString &from, const QString &to)
+{
+    if (auto *call = record(callId)) {
+        call->callerNumber = from;
+        call->calledNumber = to;
+        Q_EMIT callChanged(rowOf(callId));
+    }
 }
 
 const CallRecord *CallMonitor::find(const QString &callId) const
@@ -30,6 +85,7 @@ void CallMonitor::onCallStarted(const QString &callId, const QString &tenantId)
     CallRecord call;
     call.callId = callId;
     call.tenantId = tenantId;
+    call.tenantName = m_tenantNames.value(tenantId);
     call.startedAt = QDateTime::currentDateTime();
     m_calls.append(call);
     m_rows.insert(callId, int(m_calls.size()) - 1);
@@ -40,6 +96,8 @@ void CallMonitor::onStateChanged(const QString &callId, CallState state)
 {
     if (auto *call = record(callId)) {
         call->state = state;
+        if (state == CallState::Ended && !call->endedAt.isValid())
+            call->endedAt = QDateTime::currentDateTime();
         Q_EMIT callChanged(rowOf(callId));
     }
 }

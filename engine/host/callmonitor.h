@@ -16,8 +16,18 @@ struct CallRecord
 {
     QString callId;
     QString tenantId;
+    QString tenantName; // the tenant's display name when the monitor was told it, else empty
+    QString callerNumber; // the caller's number as the leg reported it; empty until known
+    QString calledNumber;
     CallState state = CallState::Connecting;
     QDateTime startedAt;
+    QDateTime endedAt; // invalid while live
+
+    bool isLive() const { return state != CallState::Ended; }
+    qint64 durationMs(const QDateTime &now) const;
+    // End of the caller's speech to the reply's first frame, per turn; -1 when unknown.
+    double lastReplyMs() const;
+    double worstReplyMs() const;
     QList<TranscriptLine> lines; // a caller partial is replaced in place by the next one
     QList<TurnTrace> turns;
 };
@@ -37,9 +47,12 @@ public:
     const CallRecord *find(const QString &callId) const;
     // Ended calls beyond this many are forgotten, oldest first.
     void setHistoryLimit(int calls) { m_historyLimit = calls; }
+    // Tenant id -> display name, applied to calls already known and to new ones.
+    void setTenantNames(const QHash<QString, QString> &names);
 
 public Q_SLOTS:
     void onCallStarted(const QString &callId, const QString &tenantId);
+    void onCallParties(const QString &callId, const QString &from, const QString &to);
     void onStateChanged(const QString &callId, apex::CallState state);
     void onTranscript(const QString &callId, const apex::TranscriptLine &line);
     void onTurnCompleted(const QString &callId, const apex::TurnTrace &trace);
@@ -58,6 +71,7 @@ private:
 
     QList<CallRecord> m_calls;
     QHash<QString, int> m_rows;
+    QHash<QString, QString> m_tenantNames;
     int m_historyLimit = 200;
 };
 

@@ -14,11 +14,22 @@
 
 namespace apex {
 
+namespace {
+QHash<QString, QString> tenantNames(const EngineConfig &config)
+{
+    QHash<QString, QString> names;
+    for (const Tenant &tenant : config.tenants)
+        names.insert(tenant.id, tenant.name);
+    return names;
+}
+} // namespace
+
 EngineHost::EngineHost(EngineConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_monitor(new CallMonitor(this))
 {
+    m_monitor->setTenantNames(tenantNames(m_config));
     m_thread.setObjectName(QStringLiteral("apex-engine"));
 }
 
@@ -42,6 +53,7 @@ bool EngineHost::start(QString *error)
     connect(&m_thread, &QThread::finished, m_engine, &QObject::deleteLater);
 
     connect(m_engine, &Engine::callStarted, m_monitor, &CallMonitor::onCallStarted);
+    connect(m_engine, &Engine::callParties, m_monitor, &CallMonitor::onCallParties);
     connect(m_engine, &Engine::callStateChanged, m_monitor, &CallMonitor::onStateChanged);
     connect(m_engine, &Engine::transcript, m_monitor, &CallMonitor::onTranscript);
     connect(m_engine, &Engine::turnCompleted, m_monitor, &CallMonitor::onTurnCompleted);
@@ -116,6 +128,7 @@ void EngineHost::reloadTenants(const EngineConfig &fresh)
 {
     m_config.tenants = fresh.tenants;
     m_config.defaultTenantId = fresh.defaultTenantId;
+    m_monitor->setTenantNames(tenantNames(m_config));
     if (!m_engine)
         return;
     QMetaObject::invokeMethod(m_engine, [engine = m_engine, tenants = fresh.tenants, defaultId = fresh.defaultTenantId] {

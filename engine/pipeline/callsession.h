@@ -35,6 +35,8 @@ public:
     ~CallSession() override;
 
     QString callId() const { return m_info.callId; }
+    // Who called which number, as the telephony leg reported it at start.
+    const CallStartInfo &startInfo() const { return m_info; }
     QString tenantId() const { return m_tenant ? m_tenant->id : QString(); }
     TenantPtr tenant() const { return m_tenant; }
     CallState state() const { return m_state; }

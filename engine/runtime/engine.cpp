@@ -375,6 +375,7 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
     connect(session, &CallSession::started, this, [this, session](const QString &callId, const QString &tenantId) {
         m_sessions[session] = callId;
         Q_EMIT callStarted(callId, tenantId);
+        Q_EMIT callParties(callId, session->startInfo().from, session->startInfo().to);
     });
     connect(session, &CallSession::stateChanged, this, [this, session](CallState state) {
         Q_EMIT callStateChanged(session->callId(), state);

@@ -83,6 +83,8 @@ public:
 
 Q_SIGNALS:
     void callStarted(const QString &callId, const QString &tenantId);
+    // Right after callStarted: the caller's and the called number (empty when the leg does not know).
+    void callParties(const QString &callId, const QString &from, const QString &to);
     void callStateChanged(const QString &callId, apex::CallState state);
     void transcript(const QString &callId, const apex::TranscriptLine &line);
     void turnCompleted(const QString &callId, const apex::TurnTrace &trace);

@@ -133,11 +133,14 @@ void TestConsole::newestCallIsSelectedAndFillsViews()
     QCOMPARE(console.transcript->model()->index(5, 0).data(TranscriptModel::TextRole).toString(),
              QStringLiteral("and can I book for Tuesday"));
 
-    // A second call does not steal the operator's selection.
+    // A second call appears on top and does not steal the operator's selection.
     feedCall(console.monitor, QStringLiteral("CA-second"), QStringLiteral("acme-dental"));
     QCOMPARE(console.calls->model()->rowCount(), 2);
+    QCOMPARE(console.calls->model()->index(0, 0).data(CallListModel::CallIdRole).toString(), QStringLiteral("CA-second"));
     QTest::qWait(20);
-    QCOMPARE(console.calls->selectionModel()->selectedRows().first().row(), 0);
+    QCOMPARE(console.calls->selectionModel()->selectedRows().size(), 1);
+    QCOMPARE(console.calls->selectionModel()->selectedRows().first().data(CallListModel::CallIdRole).toString(),
+             QStringLiteral("CA-first"));
     QCOMPARE(console.transcript->model()->rowCount(), 6);
 }
 
@@ -152,11 +155,12 @@ void TestConsole::selectingAnotherCallSwitchesViews()
     console.monitor.onCallStarted(QStringLiteral("CA-second"), QStringLiteral("globex"));
     console.monitor.onTranscript(QStringLiteral("CA-second"), line(Speaker::Agent, QStringLiteral("Globex, hello.")));
 
-    // The operator clicks the second call.
-    const QRect rowRect = console.calls->visualRect(console.calls->model()->index(1, CallListModel::TenantColumn));
+    // The operator clicks the second call: the newest, on top.
+    const QRect rowRect = console.calls->visualRect(console.calls->model()->index(0, CallListModel::TenantColumn));
     QVERIFY(rowRect.isValid());
     QTest::mouseClick(console.calls->viewport(), Qt::LeftButton, {}, rowRect.center());
-    QCOMPARE(console.calls->selectionModel()->selectedRows().first().row(), 1);
+    QCOMPARE(console.calls->selectionModel()->selectedRows().first().data(CallListModel::CallIdRole).toString(),
+             QStringLiteral("CA-second"));
     QCOMPARE(console.transcript->model()->rowCount(), 1);
     QCOMPARE(console.transcript->model()->index(0, 0).data(TranscriptModel::TextRole).toString(),
              QStringLiteral("Globex, hello."));

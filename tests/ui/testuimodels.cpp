@@ -1,12 +1,15 @@
 // The host's models under QAbstractItemModelTester while a CallMonitor is fed
 // a scripted call, the way the engine's queued signals would feed it.
 
+#include "host/callfilterproxymodel.h"
 #include "host/calllistmodel.h"
 #include "host/callmonitor.h"
+#include "host/providerstatus.h"
 #include "host/transcriptmodel.h"
 #include "host/turnlatencymodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -44,7 +47,12 @@ private Q_SLOTS:
     void transcriptDropsPartialThatCameToNothing();
     void transcriptShowsTheUnheardPartOfACutReply();
     void transcriptFollowsOnlyItsCall();
-    void turnLatencyShowsStagesInMs();
+    void callListTellsCallsApart();
+    void proxyFiltersLiveAndEnded();
+    void proxySortsNewestFirstAndByWorstLatency();
+    void turnLatencyShowsStageDurations();
+    void turnLatencyDurationsSumToTheTotal();
+    void providerStatusReadsStats();
     void trimmingForgetsOldestEndedCall();
     void trimmingKeepsLiveCalls();
 };
@@ -227,7 +235,111 @@ void TestUiModels::transcriptFollowsOnlyItsCall()
     QCOMPARE(model.index(0).data(TranscriptModel::TextRole).toString(), QStringLiteral("mine"));
 }
 
-void TestUiModels::turnLatencyShowsStagesInMs()
+void TestUiModels::callListTellsCallsApart()
+{
+    CallMonitor monitor;
+    monitor.setTenantNames({{QStringLiteral("acme"), QStringLiteral("Acme Dental")}});
+    CallListModel model(&monitor);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    monitor.onCallStarted(QStringLiteral("CA1"), QStringLiteral("acme"));
+    QCOMPARE(cell(model, 0, CallListModel::NumberColumn), QStringLiteral("unknown"));
+    QCOMPARE(cell(model, 0, CallListModel::TenantColumn), QStringLiteral("Acme Dental"));
+    monitor.onCallParties(QStringLiteral("CA1"), QStringLiteral("+15551230001"), QStringLiteral("+15559990000"));
+    QCOMPARE(cell(model, 0, CallListModel::NumberColumn), QStringLiteral("+15551230001"));
+    // The call id stays at hand: its own column and every cell's tooltip.
+    QCOMPARE(cell(model, 0, CallListModel::CallColumn), QStringLiteral("CA1"));
+    QVERIFY(cell(model, 0, CallListModel::NumberColumn, Qt::ToolTipRole).contains(QStringLiteral("CA1")));
+    QVERIFY(cell(model, 0, CallListModel::TenantColumn, Qt::ToolTipRole).contains(QStringLiteral("(acme)")));
+    QVERIFY(cell(model, 0, CallListModel::StartedColumn).contains(QLatin1Char(':')));
+    QCOMPARE(cell(model, 0, CallListModel::DurationColumn).left(2), QStringLiteral("0:"));
+
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(0, QStringLiteral("a"), {{TurnStage::FirstFrameOut, 400}}));
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(1, QStringLiteral("b"), {{TurnStage::FirstFrameOut, 900}}));
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(2, QStringLiteral("c"), {{TurnStage::FirstFrameOut, 500}}));
+    QCOMPARE(cell(model, 0, CallListModel::LastLatencyColumn), QStringLiteral("500 ms"));
+    QCOMPARE(cell(model, 0, CallListModel::WorstLatencyColumn), QStringLiteral("900 ms"));
+    QCOMPARE(model.index(0, CallListModel::WorstLatencyColumn).data(CallListModel::SortRole).toDouble(), 900.0);
+
+    // A tenant renamed by a reload shows its new name on calls already listed.
+    monitor.setTenantNames({{QStringLiteral("acme"), QStringLiteral("Acme Dental Care")}});
+    QCOMPARE(cell(model, 0, CallListModel::TenantColumn), QStringLiteral("Acme Dental Care"));
+
+    // An ended call's duration stops growing.
+    monitor.onStateChanged(QStringLiteral("CA1"), CallState::Ended);
+    const CallRecord *call = monitor.find(QStringLiteral("CA1"));
+    QVERIFY(call->endedAt.isValid());
+    QCOMPARE(call->durationMs(QDateTime::currentDateTime().addSecs(3600)), call->startedAt.msecsTo(call->endedAt));
+}
+
+void TestUiModels::proxyFiltersLiveAndEnded()
+{
+    CallMonitor monitor;
+    CallListModel model(&monitor);
+    CallFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (const char *id : {"CA1", "CA2", "CA3"})
+        monitor.onCallStarted(QString::fromLatin1(id), QStringLiteral("acme"));
+    monitor.onStateChanged(QStringLiteral("CA2"), CallState::Ended);
+    QCOMPARE(proxy.rowCount(), 3);
+
+    proxy.setCallFilter(CallFilterProxyModel::CallFilter::Live);
+    QCOMPARE(proxy.rowCount(), 2);
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        QVERIFY(proxy.index(row, 0).data(CallListModel::IsLiveRole).toBool());
+    // A live call that ends leaves the live list at once.
+    monitor.onStateChanged(QStringLiteral("CA3"), CallState::Ended);
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.index(0, 0).data(CallListModel::CallIdRole).toString(), QStringLiteral("CA1"));
+
+    proxy.setCallFilter(CallFilterProxyModel::CallFilter::Ended);
+    QCOMPARE(proxy.rowCount(), 2);
+    monitor.onCallStarted(QStringLiteral("CA4"), QStringLiteral("acme")); // live: not listed
+    QCOMPARE(proxy.rowCount(), 2);
+
+    proxy.setCallFilter(CallFilterProxyModel::CallFilter::All);
+    QCOMPARE(proxy.rowCount(), 4);
+}
+
+void TestUiModels::proxySortsNewestFirstAndByWorstLatency()
+{
+    CallMonitor monitor;
+    CallListModel model(&monitor);
+    CallFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto idAt = [&proxy](int row) { return proxy.index(row, 0).data(CallListModel::CallIdRole).toString(); };
+
+    monitor.onCallStarted(QStringLiteral("CA-slow"), QStringLiteral("acme"));
+    monitor.onCallStarted(QStringLiteral("CA-none"), QStringLiteral("acme"));
+    monitor.onCallStarted(QStringLiteral("CA-fast"), QStringLiteral("acme"));
+    // By default the newest call is on top, even when started in the same millisecond.
+    QCOMPARE(idAt(0), QStringLiteral("CA-fast"));
+    QCOMPARE(idAt(2), QStringLiteral("CA-slow"));
+    monitor.onCallStarted(QStringLiteral("CA-new"), QStringLiteral("acme"));
+    QCOMPARE(idAt(0), QStringLiteral("CA-new"));
+
+    monitor.onTurnCompleted(QStringLiteral("CA-slow"), turn(0, QStringLiteral("a"), {{TurnStage::FirstFrameOut, 300}}));
+    monitor.onTurnCompleted(QStringLiteral("CA-slow"), turn(1, QStringLiteral("b"), {{TurnStage::FirstFrameOut, 1500}}));
+    monitor.onTurnCompleted(QStringLiteral("CA-fast"), turn(0, QStringLiteral("a"), {{TurnStage::FirstFrameOut, 700}}));
+    monitor.onTurnCompleted(QStringLiteral("CA-new"), turn(0, QStringLiteral("a"), {{TurnStage::FirstFrameOut, 250}}));
+
+    proxy.sort(CallListModel::WorstLatencyColumn, Qt::DescendingOrder);
+    QCOMPARE(idAt(0), QStringLiteral("CA-slow"));
+    QCOMPARE(idAt(1), QStringLiteral("CA-fast"));
+    QCOMPARE(idAt(2), QStringLiteral("CA-new"));
+    QCOMPARE(idAt(3), QStringLiteral("CA-none")); // no answered turn: below every figure
+
+    // Sorted live: a new worst turn moves its call.
+    monitor.onTurnCompleted(QStringLiteral("CA-new"), turn(1, QStringLiteral("b"), {{TurnStage::FirstFrameOut, 2000}}));
+    QCOMPARE(idAt(0), QStringLiteral("CA-new"));
+
+    proxy.sort(CallListModel::WorstLatencyColumn, Qt::AscendingOrder);
+    QCOMPARE(idAt(0), QStringLiteral("CA-none"));
+    QCOMPARE(idAt(1), QStringLiteral("CA-fast"));
+}
+
+void TestUiModels::turnLatencyShowsStageDurations()
 {
     CallMonitor monitor;
     TurnLatencyModel model(&monitor);
@@ -236,12 +348,12 @@ void TestUiModels::turnLatencyShowsStagesInMs()
     monitor.onCallStarted(QStringLiteral("CA2"), QStringLiteral("acme"));
     model.setCallId(QStringLiteral("CA1"));
 
-    // Utterance plus every stage after end of speech.
-    QCOMPARE(model.columnCount(), kTurnStageCount);
-    QCOMPARE(model.headerData(0, Qt::Horizontal).toString(), QStringLiteral("Caller said"));
-    QCOMPARE(model.headerData(1, Qt::Horizontal).toString(), QStringLiteral("endpointed (ms)"));
-    QCOMPARE(model.headerData(2, Qt::Horizontal).toString(), QStringLiteral("stt_final (ms)"));
-    QCOMPARE(model.headerData(10, Qt::Horizontal).toString(), QStringLiteral("first_frame_out (ms)"));
+    QCOMPARE(model.columnCount(), int(TurnLatencyModel::ColumnCount));
+    const QStringList headers{QStringLiteral("Caller said"),    QStringLiteral("Endpointing"),     QStringLiteral("STT final"),
+                              QStringLiteral("First token"),    QStringLiteral("First sentence"),  QStringLiteral("TTS first audio"),
+                              QStringLiteral("First frame out"), QStringLiteral("Total")};
+    for (int c = 0; c < headers.size(); ++c)
+        QCOMPARE(model.headerData(c, Qt::Horizontal).toString(), headers.at(c));
     QCOMPARE(model.headerData(0, Qt::Vertical).toInt(), 1);
 
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
@@ -249,30 +361,110 @@ void TestUiModels::turnLatencyShowsStagesInMs()
                                                         {{TurnStage::Endpointed, 100},
                                                          {TurnStage::SttFinal, 120},
                                                          {TurnStage::ResponderStart, 121.5},
+                                                         {TurnStage::LlmRequestSent, 130},
                                                          {TurnStage::FirstToken, 310},
-                                                         {TurnStage::FirstSentence, 402.25},
+                                                         {TurnStage::FirstSentence, 402.3},
                                                          {TurnStage::TtsStart, 403},
+                                                         {TurnStage::TtsFirstAudio, 600},
                                                          {TurnStage::FirstFrameOut, 655}}));
     monitor.onTurnCompleted(QStringLiteral("CA2"), turn(0, QStringLiteral("other call"), {}));
     QCOMPARE(model.rowCount(), 1);
     QCOMPARE(inserted.count(), 1);
-    QCOMPARE(cell(model, 0, 0), QStringLiteral("what are your hours"));
-    QCOMPARE(cell(model, 0, 1), QStringLiteral("100.0"));
-    QCOMPARE(cell(model, 0, 2), QStringLiteral("120.0"));
-    QCOMPARE(cell(model, 0, 3), QStringLiteral("121.5"));
-    QCOMPARE(cell(model, 0, 10), QStringLiteral("655.0"));
-    QCOMPARE(model.index(0, 10).data(Qt::UserRole).toDouble(), 655.0);
-    QVERIFY(!model.index(0, 11).data().isValid()); // no barge-in: blank
-    QCOMPARE(model.index(0, 11).data(Qt::UserRole).toDouble(), -1.0);
+    QCOMPARE(cell(model, 0, TurnLatencyModel::UtteranceColumn), QStringLiteral("what are your hours"));
+    // Each stage's own time, not the time since the caller stopped.
+    QCOMPARE(cell(model, 0, TurnLatencyModel::EndpointingColumn), QStringLiteral("100.0"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::SttFinalColumn), QStringLiteral("20.0"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::FirstTokenColumn), QStringLiteral("190.0"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::FirstSentenceColumn), QStringLiteral("92.3"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::TtsFirstAudioColumn), QStringLiteral("197.7"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::FirstFrameOutColumn), QStringLiteral("55.0"));
+    QCOMPARE(cell(model, 0, TurnLatencyModel::TotalColumn), QStringLiteral("655.0"));
+    // The cumulative time is in the tooltip, with what the stage includes.
+    const QString tip = cell(model, 0, TurnLatencyModel::FirstTokenColumn, Qt::ToolTipRole);
+    QVERIFY2(tip.contains(QStringLiteral("310.0 ms after the caller's last word")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("the LLM's time to first token: 180.0 ms")), qPrintable(tip));
+    QCOMPARE(model.index(0, TurnLatencyModel::FirstTokenColumn).data(TurnLatencyModel::CumulativeMsRole).toDouble(), 310.0);
 
-    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(1, QStringLiteral("stop"), {{TurnStage::BargeIn, 80}}));
+    // A turn cut before any audio left: the stages that happened, a blank total.
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(1, QStringLiteral("stop"), {{TurnStage::Endpointed, 80}, {TurnStage::BargeIn, 90}}));
     QCOMPARE(model.rowCount(), 2);
-    QCOMPARE(cell(model, 1, 11), QStringLiteral("80.0"));
-    QVERIFY(!model.index(1, 10).data().isValid());
+    QCOMPARE(cell(model, 1, TurnLatencyModel::EndpointingColumn), QStringLiteral("80.0"));
+    QVERIFY(!model.index(1, TurnLatencyModel::TotalColumn).data().isValid());
+    QCOMPARE(model.index(1, TurnLatencyModel::TotalColumn).data(TurnLatencyModel::DurationMsRole).toDouble(), -1.0);
 
     model.setCallId(QStringLiteral("CA2"));
     QCOMPARE(model.rowCount(), 1);
     QCOMPARE(cell(model, 0, 0), QStringLiteral("other call"));
+}
+
+void TestUiModels::turnLatencyDurationsSumToTheTotal()
+{
+    CallMonitor monitor;
+    TurnLatencyModel model(&monitor);
+    monitor.onCallStarted(QStringLiteral("CA1"), QStringLiteral("acme"));
+    model.setCallId(QStringLiteral("CA1"));
+    // Whole, with stages missing (an FAQ answer has no LLM request, a cache
+    // hit no TTS request) and with the first token missing altogether.
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(0, QStringLiteral("a"),
+                                                        {{TurnStage::Endpointed, 250}, {TurnStage::SttFinal, 262.5},
+                                                         {TurnStage::FirstToken, 270}, {TurnStage::FirstSentence, 271},
+                                                         {TurnStage::TtsFirstAudio, 300.75}, {TurnStage::FirstFrameOut, 301}}));
+    monitor.onTurnCompleted(QStringLiteral("CA1"), turn(1, QStringLiteral("b"),
+                                                        {{TurnStage::Endpointed, 250}, {TurnStage::SttFinal, 400},
+                                                         {TurnStage::FirstSentence, 650}, {TurnStage::FirstFrameOut, 900}}));
+    QCOMPARE(model.rowCount(), 2);
+    for (int row = 0; row < model.rowCount(); ++row) {
+        double sum = 0;
+        for (int c = TurnLatencyModel::EndpointingColumn; c <= TurnLatencyModel::FirstFrameOutColumn; ++c) {
+            const double ms = model.index(row, c).data(TurnLatencyModel::DurationMsRole).toDouble();
+            if (ms >= 0)
+                sum += ms;
+        }
+        const double total = model.index(row, TurnLatencyModel::TotalColumn).data(TurnLatencyModel::DurationMsRole).toDouble();
+        QVERIFY(total > 0);
+        QVERIFY2(qAbs(sum - total) < 1e-6, qPrintable(QStringLiteral("row %1: %2 vs %3").arg(row).arg(sum).arg(total)));
+    }
+    QCOMPARE(cell(model, 1, TurnLatencyModel::FirstSentenceColumn), QStringLiteral("250.0"));
+    QVERIFY(!model.index(1, TurnLatencyModel::FirstTokenColumn).data().isValid());
+}
+
+void TestUiModels::providerStatusReadsStats()
+{
+    const QJsonObject stats = QJsonDocument::fromJson(R"({
+      "liveCalls": 1,
+      "governance": {
+        "breakers": [
+          {"provider": "groq", "endpoint": "api.groq.com", "state": "open", "failureThreshold": 5,
+           "consecutiveFailures": 5, "totalFailures": 7, "timesOpened": 2, "lastError": "HTTP 503",
+           "nextProbeInSeconds": 12.4},
+          {"provider": "azure", "endpoint": "westeurope", "state": "half-open", "failureThreshold": 3,
+           "consecutiveFailures": 3, "totalFailures": 3, "timesOpened": 1, "lastError": "", "nextProbeInSeconds": 0}
+        ],
+        "llmConcurrency": {"limit": 4, "inFlight": 2, "refused": 9, "decreases": 1, "blockedForSeconds": 0},
+        "tenantQuotas": [{"tenant": "acme", "inUse": 1, "quota": 3, "refused": 2}]
+      },
+      "whatsapp": {"tenants": {"acme": {"state": "CORE_LIMIT", "detail": "422", "since": "2026-12-07T10:00:00.000"}}}
+    })").object();
+    const ProviderStatus status = ProviderStatus::fromStats(stats);
+    QVERIFY(status.engineAnswered);
+    QCOMPARE(status.breakers.size(), 2);
+    QCOMPARE(status.breakers.at(0).state, ProviderStatus::BreakerState::Open);
+    QCOMPARE(status.breakers.at(0).lastError, QStringLiteral("HTTP 503"));
+    QCOMPARE(status.breakers.at(0).totalFailures, 7);
+    QCOMPARE(status.breakers.at(1).state, ProviderStatus::BreakerState::HalfOpen);
+    QVERIFY(status.hasLlmConcurrency);
+    QCOMPARE(status.llmLimit, 4);
+    QCOMPARE(status.llmInFlight, 2);
+    QCOMPARE(status.tenantQuotas.size(), 1);
+    QCOMPARE(status.tenantQuotas.at(0).refused, 2);
+    QVERIFY(status.whatsAppConfigured);
+    QCOMPARE(status.whatsAppLines.at(0).state, QStringLiteral("CORE_LIMIT"));
+    QVERIFY(status.whatsAppLines.at(0).since.isValid());
+
+    const ProviderStatus none = ProviderStatus::fromStats({});
+    QVERIFY(!none.engineAnswered);
+    QVERIFY(none.breakers.isEmpty());
+    QVERIFY(!none.whatsAppConfigured);
 }
 
 void TestUiModels::trimmingForgetsOldestEndedCall()
