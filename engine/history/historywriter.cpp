@@ -73,6 +73,10 @@ public:
             }
             m_owner->m_written += std::uint64_t(batch.size());
             m_owner->m_healthy = true;
+            const HistoryRow &last = batch.constLast();
+            log::get("history")->debug("call={} tenant={} history: committed {} rows, the last {} {}", last.conversationId,
+                                       last.tenantId, batch.size(),
+                                       last.kind == HistoryRow::Kind::Turn ? "turn" : "event", last.turn.index);
             Q_EMIT m_owner->committed(int(batch.size()));
         }
     }
