@@ -13,6 +13,7 @@
 
 #include <QDeadlineTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -99,6 +100,20 @@ private Q_SLOTS:
             QVERIFY(trace.value(QStringLiteral("stagesMs")).toObject().contains(QStringLiteral("first_frame_out")));
         }
         db.close();
+
+        // The same turn through the command line an operator uses.
+        QProcess exporter;
+        exporter.setProcessEnvironment(env);
+        const QString today = QDateTime::currentDateTimeUtc().date().toString(Qt::ISODate);
+        exporter.start(bin(QStringLiteral("apex-engine")), {QStringLiteral("--export"), QStringLiteral("demo"), QStringLiteral("--from"), today,
+                                                            QStringLiteral("--to"), today, QStringLiteral("--format"), QStringLiteral("jsonl")});
+        QVERIFY(exporter.waitForFinished(30000));
+        QCOMPARE(exporter.exitCode(), 0);
+        const QList<QByteArray> lines = exporter.readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(lines.size(), 1);
+        const QJsonObject call = QJsonDocument::fromJson(lines[0]).object();
+        QCOMPARE(call.value(QStringLiteral("tenant")).toString(), QStringLiteral("demo"));
+        QVERIFY(!call.value(QStringLiteral("turns")).toArray().isEmpty());
     }
 };
 
