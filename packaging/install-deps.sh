@@ -10,7 +10,8 @@ packages=(
   libhiredis-dev libspdlog-dev libfmt-dev libsoxr-dev libmpg123-dev libmp3lame-dev
   flite1-dev libespeak-ng-dev espeak-ng-data
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-  redis-server xvfb xauth
+  libqt6sql6-sqlite libqt6sql6-psql
+  redis-server postgresql xvfb xauth
 )
 
 missing=()

@@ -1,4 +1,6 @@
 // apex-engine: the engine without a window, for servers and for the demo.
+#include "history/historyexport.h"
+#include "history/historyurl.h"
 #include "host/callmonitor.h"
 #include "host/calltext.h"
 #include "host/enginehost.h"
@@ -9,6 +11,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDate>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
@@ -30,7 +34,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption prewarmOption(QStringLiteral("prewarm"), QStringLiteral("Fill the TTS cache with a tenant's fixed phrases (greeting, FAQ answers, quoted prompt lines), print progress, and exit."), QStringLiteral("tenant"));
     const QCommandLineOption checkOption(QStringLiteral("check-config"), QStringLiteral("Print the configuration the engine would use (keys masked) and exit."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Debug logging."));
-    parser.addOptions({configOption, listenOption, demoOption, prewarmOption, checkOption, verboseOption});
+    const QCommandLineOption exportOption(QStringLiteral("export"), QStringLiteral("Write a tenant's call and chat history (--from, --to, --format, --output) and exit."), QStringLiteral("tenant"));
+    const QCommandLineOption fromOption(QStringLiteral("from"), QStringLiteral("--export: first day, UTC (default: 30 days ago)."), QStringLiteral("YYYY-MM-DD"));
+    const QCommandLineOption toOption(QStringLiteral("to"), QStringLiteral("--export: last day, UTC, included (default: today)."), QStringLiteral("YYYY-MM-DD"));
+    const QCommandLineOption formatOption(QStringLiteral("format"), QStringLiteral("--export: jsonl (default) or csv."), QStringLiteral("jsonl|csv"), QStringLiteral("jsonl"));
+    const QCommandLineOption outputOption(QStringLiteral("output"), QStringLiteral("--export: file to write (default: stdout)."), QStringLiteral("file"));
+    parser.addOptions({configOption, listenOption, demoOption, prewarmOption, checkOption, verboseOption,
+                       exportOption, fromOption, toOption, formatOption, outputOption});
     parser.process(app);
 
     apex::log::initialize(parser.isSet(verboseOption) ? spdlog::level::debug : spdlog::level::info);
@@ -50,6 +60,57 @@ int main(int argc, char *argv[])
         QTextStream(stdout) << apex::describeConfig(*config);
         for (const QString &warning : apex::securityWarnings(*config))
             QTextStream(stdout) << "warning: " << warning << "\n";
+        return 0;
+    }
+    if (parser.isSet(exportOption)) {
+        // Errors on stderr in plain words: this is a command a person types.
+        QTextStream err(stderr);
+        const QString tenantId = parser.value(exportOption);
+        bool known = false;
+        for (const auto &tenant : std::as_const(config->tenants))
+            known = known || tenant.id == tenantId;
+        if (!known) {
+            err << "apex-engine: unknown tenant \"" << tenantId << "\" (not in " << config->sourcePath << ")\n";
+            return 2;
+        }
+        const QDate today = QDateTime::currentDateTimeUtc().date();
+        const QDate from = parser.isSet(fromOption) ? QDate::fromString(parser.value(fromOption), Qt::ISODate) : today.addDays(-30);
+        const QDate to = parser.isSet(toOption) ? QDate::fromString(parser.value(toOption), Qt::ISODate) : today;
+        if (!from.isValid() || !to.isValid()) {
+            err << "apex-engine: --from and --to take a date as YYYY-MM-DD\n";
+            return 2;
+        }
+        if (from > to) {
+            err << "apex-engine: --from " << from.toString(Qt::ISODate) << " is after --to " << to.toString(Qt::ISODate) << "\n";
+            return 2;
+        }
+        const QString format = parser.value(formatOption);
+        if (format != QLatin1String("jsonl") && format != QLatin1String("csv")) {
+            err << "apex-engine: --format is jsonl or csv, not \"" << format << "\"\n";
+            return 2;
+        }
+        QString error;
+        const apex::HistoryUrl url = apex::HistoryUrl::parse(config->history.url, &error);
+        if (!url.isEnabled()) {
+            err << "apex-engine: " << (error.isEmpty() ? QStringLiteral("the history is off (history.url)") : error) << "\n";
+            return 2;
+        }
+        QFile out;
+        if (parser.isSet(outputOption)) {
+            out.setFileName(parser.value(outputOption));
+            if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+                err << "apex-engine: cannot write " << out.fileName() << ": " << out.errorString() << "\n";
+                return 1;
+            }
+        } else if (!out.open(stdout, QIODevice::WriteOnly)) {
+            return 1;
+        }
+        if (!apex::HistoryExport::run(url, tenantId, from, to,
+                                      format == QLatin1String("csv") ? apex::HistoryExportFormat::Csv : apex::HistoryExportFormat::Jsonl,
+                                      out, &error)) {
+            err << "apex-engine: " << error << "\n";
+            return 1;
+        }
         return 0;
     }
     if (parser.isSet(prewarmOption)) {

@@ -155,6 +155,9 @@ void CallSession::onLegStarted(const CallStartInfo &info)
 
 void CallSession::onLegEnded(CallEndReason reason, const QString &detail)
 {
+    static const char *const codes[] = {"caller_hung_up", "agent_hung_up", "protocol_error", "transport_closed"};
+    if (m_endReason.isEmpty())
+        m_endReason = QLatin1String(codes[int(reason)]);
     switch (reason) {
     case CallEndReason::CallerHungUp: m_log.info("caller hung up"); break;
     case CallEndReason::AgentHungUp: m_log.info("agent hung up"); break;

@@ -37,6 +37,10 @@ public:
     QString callId() const { return m_info.callId; }
     // Who called which number, as the telephony leg reported it at start.
     const CallStartInfo &startInfo() const { return m_info; }
+    QString callerNumber() const { return m_info.from; }
+    // How the call ended, as a stable code for the history: caller_hung_up,
+    // agent_hung_up, protocol_error, transport_closed; empty while live.
+    QString endReason() const { return m_endReason; }
     QString tenantId() const { return m_tenant ? m_tenant->id : QString(); }
     TenantPtr tenant() const { return m_tenant; }
     CallState state() const { return m_state; }
@@ -101,6 +105,7 @@ private:
     CallServices m_services;
     log::CallLogger m_log;
     CallStartInfo m_info;
+    QString m_endReason;
     QDateTime m_startedAt;
     TenantPtr m_tenant;
     std::unique_ptr<SpeechRecognizer> m_recognizer;

@@ -1,5 +1,8 @@
 #include "runtime/engine.h"
 
+#include "history/historyrecorder.h"
+#include "history/historyurl.h"
+
 #include "runtime/engineproviders.h"
 #include "http/apexserver.h"
 #include "observability/logging.h"
@@ -45,6 +48,8 @@ Engine::~Engine()
     // Before the providers: its chats hold responders and store callbacks.
     delete m_whatsapp;
     m_whatsapp = nullptr;
+    // Last: commits the rows the calls and chats above left queued.
+    m_history.reset();
 }
 
 bool Engine::start(QString *error)
@@ -60,6 +65,21 @@ bool Engine::start(QString *error)
     m_providers = new EngineProviders(m_config, &m_tenants, this);
     m_providers->prepareTenants();
     m_services = m_providers->services();
+
+    if (QString urlError; !m_config.history.url.isEmpty()) {
+        HistoryWriter::Settings history;
+        history.url = HistoryUrl::parse(m_config.history.url, &urlError);
+        if (!urlError.isEmpty()) {
+            *error = urlError;
+            return false;
+        }
+        history.queueCapacity = m_config.history.queueCapacity;
+        history.batchMaxRows = m_config.history.batchMaxRows;
+        for (const auto &tenant : m_tenants.all())
+            history.retentionDays.insert(tenant->id, tenant->historyRetentionDays);
+        if (history.url.isEnabled())
+            m_history = std::make_unique<HistoryRecorder>(std::move(history));
+    }
 
     m_server = new ApexServer(this);
     m_server->applyConfig(m_config); // public URL, Twilio auth token, operator token, limits
@@ -77,6 +97,12 @@ bool Engine::start(QString *error)
         waha::WhatsAppChannel::Services whatsapp{&m_tenants, m_services.responders, m_services.sessions,
                                                  m_providers->governor().breakers().breaker(QString::fromLatin1(kWahaBreaker), endpoint)};
         m_whatsapp = new waha::WhatsAppChannel(m_config, std::move(whatsapp), this);
+        if (m_history) {
+            connect(m_whatsapp, &waha::WhatsAppChannel::chatTurn, this,
+                    [this](const QString &tenantId, const QString &chatId, const QString &userText, const QString &reply) {
+                        m_history->chatTurn(tenantId, chatId, userText, reply, providersOf(tenantId));
+                    });
+        }
         // WAHA authenticates itself with its signature, not as an operator.
         m_server->addPublicPath(m_config.whatsapp.webhookPath);
         m_server->http().route(m_config.whatsapp.webhookPath, QHttpServerRequest::Method::Post,
@@ -178,6 +204,12 @@ void Engine::applyReload(const QList<Tenant> &tenants, const QString &defaultTen
     m_tenants.replace(tenants, defaultTenantId);
     m_config.tenants = tenants;
     m_config.defaultTenantId = defaultTenantId;
+    if (m_history) {
+        QHash<QString, int> retention;
+        for (const auto &tenant : tenants)
+            retention.insert(tenant.id, tenant.historyRetentionDays);
+        m_history->setRetentionDays(retention);
+    }
     auto join = [](const QStringList &ids) { return ids.isEmpty() ? QStringLiteral("none") : ids.join(QLatin1Char(',')); };
     log::get("engine")->info("call=- tenant=- tenants reloaded: added {}, changed {}, removed {}; {} live calls keep "
                              "the version they started with",
@@ -221,6 +253,8 @@ QJsonObject Engine::stats() const
         out.insert(QStringLiteral("network"), m_server->networkStats());
     if (m_whatsapp)
         out.insert(QStringLiteral("whatsapp"), m_whatsapp->stats());
+    if (m_history)
+        out.insert(QStringLiteral("history"), m_history->stats());
     return out;
 }
 
@@ -294,6 +328,8 @@ QByteArray Engine::metrics() const
         m_server->appendMetrics(out);
     if (m_whatsapp)
         m_whatsapp->appendMetrics(out);
+    if (m_history)
+        m_history->appendMetrics(out);
 
     // Barge-in decisions, to tune the backchannel lexicon and minSpeechMs from
     // real calls: accepted stopped the agent, ignored let it go on, resumed
@@ -362,6 +398,17 @@ void Engine::drain(int drainMs)
     });
 }
 
+QJsonObject Engine::providersOf(const QString &tenantId) const
+{
+    // What the tenant's turns are routed to; a turn the fallback answered says
+    // so in its trace (hold line, barge-in decisions) and the log.
+    const TenantPtr tenant = m_tenants.find(tenantId);
+    if (!tenant)
+        return {};
+    const ProviderChoice choice = chooseProviders(m_config.providers, *tenant);
+    return QJsonObject{{QStringLiteral("stt"), choice.stt}, {QStringLiteral("llm"), choice.llm}, {QStringLiteral("tts"), choice.tts}};
+}
+
 void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
 {
     if (m_draining) {
@@ -374,6 +421,8 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
     m_sessions.insert(session, QString());
     connect(session, &CallSession::started, this, [this, session](const QString &callId, const QString &tenantId) {
         m_sessions[session] = callId;
+        if (m_history)
+            m_history->callStarted(tenantId, callId, session->callerNumber());
         Q_EMIT callStarted(callId, tenantId);
         Q_EMIT callParties(callId, session->startInfo().from, session->startInfo().to);
     });
@@ -389,6 +438,8 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
             if (ms >= 0)
                 m_stageLatency[size_t(i)].record(ms);
         }
+        if (m_history)
+            m_history->turnEnded(session->tenantId(), session->callId(), trace, providersOf(session->tenantId()));
         Q_EMIT turnCompleted(session->callId(), trace);
     });
     connect(session, &CallSession::ended, this, [this, session](const QString &callId) {
@@ -397,6 +448,8 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
         m_framesSentEnded += session->framesSent();
         m_lateFramesEnded += session->lateFrames();
         m_bargeInsEnded += session->bargeIns();
+        if (m_history && !session->tenantId().isEmpty())
+            m_history->callEnded(session->tenantId(), callId, session->endReason());
         Q_EMIT callEnded(callId);
         // Not now: the session is still on the stack of its own signal.
         session->deleteLater();

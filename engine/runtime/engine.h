@@ -27,6 +27,7 @@ class EngineProviders;
 class CallLeg;
 class CallSession;
 class Prewarmer;
+class HistoryRecorder;
 namespace waha {
 class WhatsAppChannel;
 }
@@ -81,6 +82,9 @@ public:
     // The WhatsApp channel, when WAHA is configured (providers.wahaUrl / WAHA_URL); else null.
     waha::WhatsAppChannel *whatsapp() const { return m_whatsapp; }
 
+    // The call and chat history (config `history.url`); null when off.
+    HistoryRecorder *history() const { return m_history.get(); }
+
 Q_SIGNALS:
     void callStarted(const QString &callId, const QString &tenantId);
     // Right after callStarted: the caller's and the called number (empty when the leg does not know).
@@ -104,6 +108,8 @@ private:
     CallServices m_services;
     ApexServer *m_server = nullptr;
     waha::WhatsAppChannel *m_whatsapp = nullptr; // child; with WAHA configured
+    std::unique_ptr<HistoryRecorder> m_history;   // with history.url set
+    QJsonObject providersOf(const QString &tenantId) const;
     QString m_listenHost;
     QHash<CallSession *, QString> m_sessions;
     QHash<QString, Prewarmer *> m_prewarmers;

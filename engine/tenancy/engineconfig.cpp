@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QStandardPaths>
 
 namespace apex {
 
@@ -63,7 +64,19 @@ void EngineConfigLoader::applyEnvironment(EngineConfig &config)
         config.publicUrl = qEnvironmentVariable("APEX_PUBLIC_URL");
     if (qEnvironmentVariableIsSet("APEX_OPERATOR_TOKEN"))
         config.operatorToken = qEnvironmentVariable("APEX_OPERATOR_TOKEN");
+    if (qEnvironmentVariableIsSet("APEX_HISTORY_URL"))
+        config.history.url = qEnvironmentVariable("APEX_HISTORY_URL");
     config.providers.applyEnvironment();
+}
+
+QString EngineConfigLoader::defaultHistoryUrl()
+{
+    QString dir = qEnvironmentVariable("STATE_DIRECTORY").section(QLatin1Char(':'), 0, 0);
+    if (dir.isEmpty())
+        dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (dir.isEmpty())
+        dir = QDir::currentPath();
+    return QStringLiteral("sqlite://") + QDir(dir).absoluteFilePath(QStringLiteral("history.sqlite"));
 }
 
 std::optional<EngineConfig> EngineConfigLoader::loadFile(const QString &path, ConfigError *error)
@@ -126,6 +139,11 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
     t.llmConcurrencyQuota = o.value(QLatin1String("llmConcurrencyQuota")).toInt(t.llmConcurrencyQuota);
     t.whatsappSession = stringField(o, "whatsappSession");
     t.whatsappMediaReply = stringField(o, "whatsappMediaReply", t.whatsappMediaReply);
+    t.historyRetentionDays = o.value(QLatin1String("historyRetentionDays")).toInt(t.historyRetentionDays);
+    if (t.historyRetentionDays < 1 || t.historyRetentionDays > 36500) {
+        fail(error, QStringLiteral("tenant %1: historyRetentionDays must be 1..36500").arg(t.id));
+        return std::nullopt;
+    }
     if (t.silenceBudgetMs < 300 || t.silenceBudgetMs > 10000 || t.llmConcurrencyQuota < 0) {
         fail(error, QStringLiteral("tenant %1: silenceBudgetMs must be 300..10000 and llmConcurrencyQuota 0 or more").arg(t.id));
         return std::nullopt;
@@ -268,6 +286,20 @@ std::optional<EngineConfig> EngineConfigLoader::parse(const QByteArray &json, Co
             fail(error, QStringLiteral("whatsapp.%1 must be %2..%3").arg(QLatin1String(n.name)).arg(n.minimum).arg(n.maximum));
             return std::nullopt;
         }
+    }
+    const QJsonObject history = root.value(QLatin1String("history")).toObject();
+    HistorySettings &h = config.history;
+    h.url = stringField(history, "url", defaultHistoryUrl());
+    h.queueCapacity = history.value(QLatin1String("queueCapacity")).toInt(h.queueCapacity);
+    h.batchMaxRows = history.value(QLatin1String("batchMaxRows")).toInt(h.batchMaxRows);
+    if (h.queueCapacity < 1 || h.batchMaxRows < 1) {
+        fail(error, QStringLiteral("history.queueCapacity and history.batchMaxRows must be at least 1"));
+        return std::nullopt;
+    }
+    if (h.url != QLatin1String("off") && !h.url.startsWith(QLatin1String("sqlite://"))
+        && !h.url.startsWith(QLatin1String("postgresql://")) && !h.url.startsWith(QLatin1String("postgres://"))) {
+        fail(error, QStringLiteral("history.url must be sqlite:///path, postgresql://user:pass@host:port/db or off"));
+        return std::nullopt;
     }
     for (const auto &value : root.value(QLatin1String("tenants")).toArray()) {
         auto tenant = parseTenant(value.toObject(), error);

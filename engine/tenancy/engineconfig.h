@@ -58,6 +58,17 @@ struct WhatsAppSettings
     int replyDeadlineMs = 60000;
 };
 
+// Where calls and chats are recorded (the "history" object, $APEX_HISTORY_URL).
+struct HistorySettings
+{
+    // sqlite:///abs/path.sqlite, postgresql://user:pass@host:port/db, or "off".
+    // The loader fills in the default file in the state directory when absent;
+    // an EngineConfig built in code records nothing unless it is set.
+    QString url;
+    int queueCapacity = 20000; // rows waiting for the database; beyond it new rows are dropped and counted
+    int batchMaxRows = 500;    // rows per transaction at most
+};
+
 struct EngineConfig
 {
     QString listen = QStringLiteral("127.0.0.1:8080");
@@ -72,6 +83,7 @@ struct EngineConfig
     int drainMs = 30000;
     NetworkLimits limits;       // the `limits` object: timeouts, sizes, connection caps
     WhatsAppSettings whatsapp;  // the `whatsapp` object
+    HistorySettings history;    // the `history` object
     // Bearer token for /stats, /metrics and any operator API (APEX_OPERATOR_TOKEN,
     // config `operatorToken`). Empty: those answer loopback peers only.
     QString operatorToken;
@@ -95,6 +107,9 @@ public:
     // $APEX_LISTEN, $APEX_PUBLIC_URL and the provider variables (see
     // ProviderConfig::applyEnvironment) override the file; a command line overrides both.
     static void applyEnvironment(EngineConfig &config);
+    // The history file when the config names none: $STATE_DIRECTORY (systemd's
+    // StateDirectory=) if set, else the user's application data directory.
+    static QString defaultHistoryUrl();
     // Fields a tenant may omit take the Tenant struct's defaults.
     static std::optional<Tenant> parseTenant(const QJsonObject &object, ConfigError *error);
 };

@@ -82,6 +82,10 @@ QString describeConfig(const EngineConfig &config)
                                            maskSecret(p.wahaHmacKey),
                                            p.wahaHmacKey.isEmpty() ? QStringLiteral(" (unsigned webhooks accepted)") : QString())
                                 : QStringLiteral("(off: no WAHA_URL)"));
+    out += QStringLiteral("history:     %1\n")
+               .arg(config.history.url.isEmpty() || config.history.url == QLatin1String("off")
+                        ? QStringLiteral("(off: calls and chats are not recorded)")
+                        : maskUrlPassword(config.history.url));
     const NetworkLimits &l = config.limits;
     out += QStringLiteral("limits:      stream start %1 ms, media gap %2 ms, request head %3 ms, body %4 ms; body %5 B, "
                           "head %6 B, %7 headers, request line %8 B; %9 connections, %10 per address, %11 log lines/s per remote\n")
@@ -95,6 +99,7 @@ QString describeConfig(const EngineConfig &config)
                    .arg(t.endpointingMs)
                    .arg(t.faq.size())
                    .arg(t.numbers.isEmpty() ? QStringLiteral("-") : t.numbers.join(QLatin1Char(' ')));
+        out += QStringLiteral("    history kept %1 days\n").arg(t.historyRetentionDays);
         if (p.hasWaha() && !t.whatsappSession.isEmpty())
             out += QStringLiteral("    whatsapp session %1\n").arg(t.whatsappSession);
         out += QStringLiteral("    stt %1, llm %2%3, tts %4\n")

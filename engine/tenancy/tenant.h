@@ -69,6 +69,8 @@ struct Tenant
     int llmConcurrencyQuota = 0; // concurrent LLM requests for this tenant; 0: no quota
     // Said to calls still live when the engine must stop (drain time spent).
     QString goodbyeLine = QStringLiteral("I am sorry, we have to end the call now. Please call us again. Goodbye.");
+    // Calls and chats older than this are deleted from the history (daily and at start).
+    int historyRetentionDays = 90;
 
     // A reload re-prepares and re-warms only the tenants that changed.
     bool operator==(const Tenant &) const = default;

@@ -160,6 +160,34 @@ private Q_SLOTS:
         QVERIFY(!withWaha.contains(QStringLiteral("apikeysecret")));
         QVERIFY(!withWaha.contains(QStringLiteral("hmackeysecret")));
         QVERIFY2(withWaha.contains(QStringLiteral("WAHA http://waha:3000 key waha_…4321, webhook /waha/webhook")), qPrintable(withWaha));
+
+        config.history.url = QStringLiteral("postgresql://apex:pgsecretvalue@db:5432/apex");
+        const QString withHistory = describeConfig(config);
+        QVERIFY(!withHistory.contains(QStringLiteral("pgsecret")));
+        QVERIFY2(withHistory.contains(QStringLiteral("history:     postgresql://apex:…@db:5432/apex")), qPrintable(withHistory));
+    }
+
+    void historySettingsAreRead()
+    {
+        ConfigError error;
+        const QByteArray json = R"({"history":{"url":"sqlite:///tmp/h.sqlite","queueCapacity":10},)"
+                                R"("tenants":[{"id":"a","historyRetentionDays":7},{"id":"b"}]})";
+        const auto config = EngineConfigLoader::parse(json, &error);
+        QVERIFY2(config, qPrintable(error.message));
+        QCOMPARE(config->history.url, QStringLiteral("sqlite:///tmp/h.sqlite"));
+        QCOMPARE(config->history.queueCapacity, 10);
+        QCOMPARE(config->tenants[0].historyRetentionDays, 7);
+        QCOMPARE(config->tenants[1].historyRetentionDays, 90);
+        // Absent: a file in the state or data directory, never "off" by surprise.
+        const QByteArray plain = R"({"tenants":[{"id":"a"}]})";
+        const QByteArray mysql = R"({"history":{"url":"mysql://x"},"tenants":[{"id":"a"}]})";
+        const QByteArray noDays = R"({"tenants":[{"id":"a","historyRetentionDays":0}]})";
+        const auto defaulted = EngineConfigLoader::parse(plain, &error);
+        QVERIFY(defaulted && defaulted->history.url.startsWith(QStringLiteral("sqlite:///")));
+        QVERIFY(!EngineConfigLoader::parse(mysql, &error));
+        QVERIFY(error.message.contains(QStringLiteral("history.url")));
+        QVERIFY(!EngineConfigLoader::parse(noDays, &error));
+        QVERIFY(error.message.contains(QStringLiteral("historyRetentionDays")));
     }
 
     void whatsappSettingsAreRead()
