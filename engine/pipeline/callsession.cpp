@@ -1,5 +1,7 @@
 #include "pipeline/callsession.h"
 
+#include "audio/g711.h"
+
 #include "pipeline/playoutposition.h"
 #include "pipeline/speaker.h"
 #include "store/sessionstore.h"
@@ -44,6 +46,11 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
     connect(m_leg.get(), &CallLeg::audioReceived, this, [this](const QByteArray &mulaw) {
         if (m_recognizer)
             m_recognizer->pushMulaw(mulaw);
+        if (m_tenant && m_tenant->preemptiveReply.enabled) {
+            const auto pcm = audio::g711::decodeMulaw(mulaw);
+            if (m_pauseVad.push(pcm) == audio::VoiceActivityDetector::Event::SpeechEnded && m_stableAwaitingPause)
+                onTranscriptStable();
+        }
     });
     connect(m_leg.get(), &CallLeg::dtmfReceived, this, [this](QChar digit) {
         m_log.info("dtmf {}", QString(digit));
@@ -112,6 +119,9 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     }
     m_log.info("call started from {} to {}", info.from.isEmpty() ? QStringLiteral("?") : info.from, called);
     m_bargeInPolicy = BargeInPolicy(m_tenant->bargeIn, m_tenant->language);
+    audio::VoiceActivityDetector::Settings pause;
+    pause.endpointingMs = kPreemptivePauseMs;
+    m_pauseVad = audio::VoiceActivityDetector(pause);
 
     m_recognizer = m_services.recognizers->create(*m_tenant, m_info.callId);
     connect(m_recognizer.get(), &SpeechRecognizer::speechStarted, this, &CallSession::onSpeechStarted);
@@ -342,6 +352,7 @@ void CallSession::keepWhatWasHeard()
 void CallSession::onEndOfSpeech(qint64 silenceMs)
 {
     m_transcriptStable.stop(); // the final is on its way; a preemptive reply waits for it
+    m_stableAwaitingPause = false;
     if (m_hangUpAfterReply)
         return;
     if (m_interruption == Interruption::Judging) {
@@ -399,6 +410,7 @@ void CallSession::onFinalTranscript(const QString &rawText)
         return;
     const QString text = rawText.simplified();
     m_transcriptStable.stop();
+    m_stableAwaitingPause = false;
     if (m_preemptive.active
         && (m_interruption != Interruption::None || preemptiveKey(text) != m_preemptive.key || m_history != m_preemptive.history))
         cancelPreemptiveReply("the final transcript differs");
@@ -489,6 +501,7 @@ void CallSession::armPreemptiveReply(const QString &partial)
 {
     // Only a caller taking a fresh turn: not one talking over the agent (the
     // barge-in judgement owns that), and not after the endpointer spoke.
+    m_stableAwaitingPause = false;
     const bool eligible = m_tenant && m_tenant->preemptiveReply.enabled && m_state == CallState::Listening
                           && m_interruption == Interruption::None && !m_turn && !m_hangUpAfterReply
                           && !preemptiveKey(partial).isEmpty();
@@ -504,11 +517,16 @@ void CallSession::armPreemptiveReply(const QString &partial)
 
 void CallSession::onTranscriptStable()
 {
+    m_stableAwaitingPause = false;
     if (m_preemptive.active || m_turn || m_state != CallState::Listening || m_interruption != Interruption::None
         || m_hangUpAfterReply || !m_responder)
         return;
-    // No new partial for stableMs: the caller has paused on these words. Ask
-    // now; the endpointer's silence is still running.
+    if (m_pauseVad.inSpeech()) {
+        m_stableAwaitingPause = true; // asked once the caller falls silent, if the words hold
+        return;
+    }
+    // No new partial for stableMs and the caller silent: they have paused on
+    // these words. Ask now; the endpointer's silence is still running.
     const QString text = m_stablePartial.simplified();
     m_preemptive = PreemptiveReply{};
     m_preemptive.active = true;

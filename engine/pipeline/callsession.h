@@ -1,5 +1,6 @@
 #pragma once
 
+#include "audio/vad.h"
 #include "llm/responder.h"
 #include "observability/logging.h"
 #include "observability/turntrace.h"
@@ -62,6 +63,10 @@ public:
     static constexpr int kFinalTranscriptWaitMs = 2000;
     // The endpointer's own delay beyond its silence (transport, decoding).
     static constexpr int kEndpointerSlackMs = 200;
+    // Silence after which the session's own VAD takes the caller as paused: a
+    // preemptive reply waits for it as well as for stable words, so the gaps
+    // between interims while the caller talks do not ask for one.
+    static constexpr int kPreemptivePauseMs = 150;
 
 Q_SIGNALS:
     void started(const QString &callId, const QString &tenantId);
@@ -168,6 +173,8 @@ private:
     PreemptiveReply m_preemptive;
     QTimer m_transcriptStable;  // restarted by every partial
     QString m_stablePartial;    // the partial it was started for
+    bool m_stableAwaitingPause = false; // the words are stable, the caller still audible
+    audio::VoiceActivityDetector m_pauseVad;
     PreemptiveCounts m_preemptiveCounts;
 };
 
