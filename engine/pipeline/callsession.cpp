@@ -47,8 +47,9 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
         if (m_recognizer)
             m_recognizer->pushMulaw(mulaw);
         if (m_tenant && m_tenant->preemptiveReply.enabled) {
-            const auto pcm = audio::g711::decodeMulaw(mulaw);
-            if (m_pauseVad.push(pcm) == audio::VoiceActivityDetector::Event::SpeechEnded && m_stableAwaitingPause)
+            m_pausePcm.clear(); // keeps its capacity: no allocation per frame
+            audio::g711::decodeMulaw(mulaw, m_pausePcm);
+            if (m_pauseVad.push(m_pausePcm) == audio::VoiceActivityDetector::Event::SpeechEnded && m_stableAwaitingPause)
                 onTranscriptStable();
         }
     });

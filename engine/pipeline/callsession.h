@@ -175,6 +175,7 @@ private:
     QString m_stablePartial;    // the partial it was started for
     bool m_stableAwaitingPause = false; // the words are stable, the caller still audible
     audio::VoiceActivityDetector m_pauseVad;
+    QVector<std::int16_t> m_pausePcm;
     PreemptiveCounts m_preemptiveCounts;
 };
 
