@@ -16,6 +16,8 @@ struct ConversationTurn
     enum class Role { Caller, Agent };
     Role role = Role::Caller;
     QString text;
+
+    bool operator==(const ConversationTurn &) const = default;
 };
 
 struct ResponderRequest

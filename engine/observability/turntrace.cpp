@@ -65,6 +65,8 @@ QJsonObject TurnTrace::toJson() const
         out.insert(QStringLiteral("replyHeard"), replyHeard);
     if (!bargeInDecisions.isEmpty())
         out.insert(QStringLiteral("bargeInDecisions"), QJsonArray::fromStringList(bargeInDecisions));
+    if (preemptive)
+        out.insert(QStringLiteral("preemptiveSentMs"), nsToMs(preemptiveSentNs - origin));
     if (completionTokens >= 0) {
         out.insert(QStringLiteral("promptTokens"), promptTokens);
         out.insert(QStringLiteral("completionTokens"), completionTokens);

@@ -50,6 +50,10 @@ public:
     QString reply;
     QString replyHeard; // after a barge-in: the part of the reply the caller heard
     QStringList bargeInDecisions; // each time the caller talked over this reply: what was decided and why
+    // The reply was asked for before the endpointer spoke, with the same words,
+    // and adopted: when that request was handed to the responder (monotonic ns).
+    bool preemptive = false;
+    std::int64_t preemptiveSentNs = -1;
     // From the responder, where it knows them (an LLM); -1 otherwise.
     int promptTokens = -1;
     int completionTokens = -1;

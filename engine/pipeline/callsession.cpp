@@ -1,5 +1,7 @@
 #include "pipeline/callsession.h"
 
+#include "audio/g711.h"
+
 #include "pipeline/playoutposition.h"
 #include "pipeline/speaker.h"
 #include "store/sessionstore.h"
@@ -37,11 +39,19 @@ CallSession::CallSession(std::unique_ptr<CallLeg> leg, const CallServices &servi
     connect(&m_silenceBudget, &QTimer::timeout, this, &CallSession::onSilenceBudgetSpent);
     m_judgingDeadline.setSingleShot(true);
     connect(&m_judgingDeadline, &QTimer::timeout, this, &CallSession::onJudgingDeadline);
+    m_transcriptStable.setSingleShot(true);
+    connect(&m_transcriptStable, &QTimer::timeout, this, &CallSession::onTranscriptStable);
     connect(m_leg.get(), &CallLeg::started, this, &CallSession::onLegStarted);
     connect(m_leg.get(), &CallLeg::ended, this, &CallSession::onLegEnded);
     connect(m_leg.get(), &CallLeg::audioReceived, this, [this](const QByteArray &mulaw) {
         if (m_recognizer)
             m_recognizer->pushMulaw(mulaw);
+        if (m_tenant && m_tenant->preemptiveReply.enabled) {
+            m_pausePcm.clear(); // keeps its capacity: no allocation per frame
+            audio::g711::decodeMulaw(mulaw, m_pausePcm);
+            if (m_pauseVad.push(m_pausePcm) == audio::VoiceActivityDetector::Event::SpeechEnded && m_stableAwaitingPause)
+                onTranscriptStable();
+        }
     });
     connect(m_leg.get(), &CallLeg::dtmfReceived, this, [this](QChar digit) {
         m_log.info("dtmf {}", QString(digit));
@@ -110,6 +120,9 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     }
     m_log.info("call started from {} to {}", info.from.isEmpty() ? QStringLiteral("?") : info.from, called);
     m_bargeInPolicy = BargeInPolicy(m_tenant->bargeIn, m_tenant->language);
+    audio::VoiceActivityDetector::Settings pause;
+    pause.endpointingMs = kPreemptivePauseMs;
+    m_pauseVad = audio::VoiceActivityDetector(pause);
 
     m_recognizer = m_services.recognizers->create(*m_tenant, m_info.callId);
     connect(m_recognizer.get(), &SpeechRecognizer::speechStarted, this, &CallSession::onSpeechStarted);
@@ -125,7 +138,10 @@ void CallSession::onLegStarted(const CallStartInfo &info)
     connect(m_responder.get(), &Responder::finished, this, &CallSession::onResponderFinished);
     connect(m_responder.get(), &Responder::failed, this, &CallSession::onResponderFailed);
     connect(m_responder.get(), &Responder::requestSent, this, [this](qint64 ns) {
-        if (m_turn)
+        if (m_preemptive.active) {
+            if (m_preemptive.requestSentNs < 0)
+                m_preemptive.requestSentNs = ns;
+        } else if (m_turn)
             m_turn->stamp(TurnStage::LlmRequestSent, ns);
     });
     m_responder->prepareCall(m_info.callId, m_tenant->id);
@@ -169,6 +185,8 @@ void CallSession::onLegEnded(CallEndReason reason, const QString &detail)
 
 void CallSession::onSpeechStarted()
 {
+    m_transcriptStable.stop();
+    cancelPreemptiveReply("the caller spoke again");
     if (m_hangUpAfterReply)
         return; // the goodbye is not interrupted
     if (m_interruption == Interruption::Judging)
@@ -202,6 +220,9 @@ void CallSession::startJudging()
 void CallSession::onPartialTranscript(const QString &text)
 {
     emitLine(TranscriptLine::Speaker::Caller, text, false);
+    if (m_preemptive.active && preemptiveKey(text) != m_preemptive.key)
+        cancelPreemptiveReply("the caller went on");
+    armPreemptiveReply(text);
     if (m_interruption == Interruption::Judging) {
         const BargeInDecision decision = m_bargeInPolicy.onPartial(text);
         if (decision.verdict == BargeInVerdict::Stop)
@@ -277,6 +298,7 @@ void CallSession::bargeIn()
     m_silenceBudget.stop();
     m_log.info("barge-in in state {} (epoch {})", callStateName(m_state), m_epoch);
     m_speaker->interrupt();
+    cancelPreemptiveReply("barge-in");
     if (m_responder)
         m_responder->cancel();
     m_leg->clearAudio();
@@ -333,6 +355,8 @@ void CallSession::keepWhatWasHeard()
 
 void CallSession::onEndOfSpeech(qint64 silenceMs)
 {
+    m_transcriptStable.stop(); // the final is on its way; a preemptive reply waits for it
+    m_stableAwaitingPause = false;
     if (m_hangUpAfterReply)
         return;
     if (m_interruption == Interruption::Judging) {
@@ -389,6 +413,11 @@ void CallSession::onFinalTranscript(const QString &rawText)
     if (m_state == CallState::Ended || m_hangUpAfterReply)
         return;
     const QString text = rawText.simplified();
+    m_transcriptStable.stop();
+    m_stableAwaitingPause = false;
+    if (m_preemptive.active
+        && (m_interruption != Interruption::None || preemptiveKey(text) != m_preemptive.key || m_history != m_preemptive.history))
+        cancelPreemptiveReply("the final transcript differs");
     if (m_interruption == Interruption::Judging) {
         m_judgingDeadline.stop();
         const BargeInDecision decision = m_bargeInPolicy.onFinal(text);
@@ -451,12 +480,116 @@ void CallSession::onFinalTranscript(const QString &rawText)
     m_replyInHistory = false;
     m_splitter = SentenceSplitter();
     setState(CallState::Thinking);
+    if (m_preemptive.active) {
+        adoptPreemptiveReply();
+        return;
+    }
     m_turn->stampNow(TurnStage::ResponderStart);
     m_responder->respond(request);
 }
 
+QString CallSession::preemptiveKey(const QString &text)
+{
+    QString key;
+    key.reserve(text.size());
+    for (const QChar c : text) {
+        if (c.isLetterOrNumber() || c.isMark())
+            key.append(c.toCaseFolded());
+        else
+            key.append(QLatin1Char(' ')); // punctuation separates like a space
+    }
+    return key.simplified();
+}
+
+void CallSession::armPreemptiveReply(const QString &partial)
+{
+    // Only a caller taking a fresh turn: not one talking over the agent (the
+    // barge-in judgement owns that), and not after the endpointer spoke.
+    m_stableAwaitingPause = false;
+    const bool eligible = m_tenant && m_tenant->preemptiveReply.enabled && m_state == CallState::Listening
+                          && m_interruption == Interruption::None && !m_turn && !m_hangUpAfterReply
+                          && !preemptiveKey(partial).isEmpty();
+    if (!eligible) {
+        m_transcriptStable.stop();
+        return;
+    }
+    if (m_preemptive.active)
+        return; // the same words (a different partial cancelled it above)
+    m_stablePartial = partial;
+    m_transcriptStable.start(m_tenant->preemptiveReply.stableMs);
+}
+
+void CallSession::onTranscriptStable()
+{
+    m_stableAwaitingPause = false;
+    if (m_preemptive.active || m_turn || m_state != CallState::Listening || m_interruption != Interruption::None
+        || m_hangUpAfterReply || !m_responder)
+        return;
+    if (m_pauseVad.inSpeech()) {
+        m_stableAwaitingPause = true; // asked once the caller falls silent, if the words hold
+        return;
+    }
+    // No new partial for stableMs and the caller silent: they have paused on
+    // these words. Ask now; the endpointer's silence is still running.
+    const QString text = m_stablePartial.simplified();
+    m_preemptive = PreemptiveReply{};
+    m_preemptive.active = true;
+    m_preemptive.key = preemptiveKey(text);
+    m_preemptive.history = m_history;
+    m_preemptive.startedNs = monotonicNowNs();
+    m_log.info("preemptive reply asked for \"{}\"", text);
+    ResponderRequest request;
+    request.systemPrompt = m_tenant->systemPrompt;
+    request.history = m_history;
+    request.utterance = text;
+    m_responder->respond(request);
+}
+
+void CallSession::cancelPreemptiveReply(const char *why)
+{
+    if (!m_preemptive.active)
+        return;
+    m_preemptive = PreemptiveReply{};
+    ++m_preemptiveCounts.cancelled;
+    m_log.info("preemptive reply cancelled: {}", why);
+    // Nothing of it was spoken, synthesised or cached: its text only ever
+    // reached m_preemptive. The responder counts the request as abandoned.
+    if (m_responder)
+        m_responder->cancel();
+}
+
+void CallSession::adoptPreemptiveReply()
+{
+    // The final says what the preemptive request asked: the turn goes on as if
+    // it had been asked at the endpoint, with what has arrived since replayed.
+    PreemptiveReply adopted = std::exchange(m_preemptive, PreemptiveReply{});
+    ++m_preemptiveCounts.adopted;
+    m_turn->preemptive = true;
+    m_turn->preemptiveSentNs = adopted.startedNs;
+    m_turn->stamp(TurnStage::ResponderStart, adopted.startedNs);
+    if (adopted.requestSentNs >= 0)
+        m_turn->stamp(TurnStage::LlmRequestSent, adopted.requestSentNs);
+    if (adopted.firstTokenNs >= 0)
+        m_turn->stamp(TurnStage::FirstToken, adopted.firstTokenNs);
+    m_log.info("turn {}: preemptive reply adopted ({:.0f} ms before the endpoint, {} characters ready)",
+               m_turn->turnIndex(), double(m_turn->at(TurnStage::Endpointed) - adopted.startedNs) / 1e6,
+               adopted.text.size());
+    if (!adopted.text.isEmpty())
+        onResponderText(adopted.text);
+    if (adopted.failure)
+        onResponderFailed(*adopted.failure);
+    else if (adopted.finished)
+        onResponderFinished();
+}
+
 void CallSession::onResponderText(const QString &text)
 {
+    if (m_preemptive.active) {
+        if (!text.isEmpty() && m_preemptive.firstTokenNs < 0)
+            m_preemptive.firstTokenNs = monotonicNowNs();
+        m_preemptive.text += text;
+        return;
+    }
     if (!m_turn || text.isEmpty())
         return;
     m_turn->stampNow(TurnStage::FirstToken);
@@ -468,6 +601,10 @@ void CallSession::onResponderText(const QString &text)
 
 void CallSession::onResponderFinished()
 {
+    if (m_preemptive.active) {
+        m_preemptive.finished = true;
+        return;
+    }
     if (!m_turn)
         return;
     const QStringList rest = m_splitter.flush();
@@ -487,6 +624,10 @@ void CallSession::onResponderFinished()
 
 void CallSession::onResponderFailed(const QString &reason)
 {
+    if (m_preemptive.active) {
+        m_preemptive.failure = reason; // said only if the turn adopts it
+        return;
+    }
     m_log.error("responder failed: {}", reason);
     if (!m_turn)
         return;
@@ -524,6 +665,8 @@ void CallSession::endWithGoodbye()
     m_judgingDeadline.stop();
     m_interruption = Interruption::None;
     m_silenceBudget.stop();
+    m_transcriptStable.stop();
+    cancelPreemptiveReply("the engine is stopping");
     if (m_responder)
         m_responder->cancel();
     if (m_speaker->isSpeaking() || m_turn) {
@@ -649,6 +792,8 @@ void CallSession::end()
         return;
     m_silenceBudget.stop();
     m_judgingDeadline.stop();
+    m_transcriptStable.stop();
+    cancelPreemptiveReply("the call ended");
     m_interruption = Interruption::None;
     if (m_recognizer)
         m_recognizer->stop();

@@ -1,10 +1,12 @@
 #pragma once
 
+#include "audio/vad.h"
 #include "llm/responder.h"
 #include "observability/logging.h"
 #include "observability/turntrace.h"
 #include "pipeline/bargeinpolicy.h"
 #include "pipeline/callservices.h"
+#include "pipeline/preemptivecounts.h"
 #include "pipeline/sentencesplitter.h"
 #include "pipeline/transcriptline.h"
 #include "telephony/callleg.h"
@@ -22,6 +24,7 @@ namespace apex {
 
 class SpeechRecognizer;
 class Speaker;
+
 
 // One phone call from `start` to hang-up: the turn state machine
 //   Connecting -> Greeting -> Listening -> Thinking -> Speaking -> Listening ... -> Ended
@@ -54,6 +57,10 @@ public:
     std::uint64_t framesSent() const;
     std::uint64_t lateFrames() const; // sent more than 5 ms after their deadline
     const BargeInCounts &bargeIns() const { return m_bargeIns; }
+    const PreemptiveCounts &preemptiveReplies() const { return m_preemptiveCounts; }
+    // The words a preemptive reply is matched on: case, punctuation and
+    // spacing do not count.
+    static QString preemptiveKey(const QString &text);
 
     // Conversation turns kept as context: the last N exchanges (caller + agent).
     static constexpr int kDefaultContextTurns = 8;
@@ -62,6 +69,10 @@ public:
     static constexpr int kFinalTranscriptWaitMs = 2000;
     // The endpointer's own delay beyond its silence (transport, decoding).
     static constexpr int kEndpointerSlackMs = 200;
+    // Silence after which the session's own VAD takes the caller as paused: a
+    // preemptive reply waits for it as well as for stable words, so the gaps
+    // between interims while the caller talks do not ask for one.
+    static constexpr int kPreemptivePauseMs = 150;
 
 Q_SIGNALS:
     void started(const QString &callId, const QString &tenantId);
@@ -84,6 +95,10 @@ private:
     void onResponderFailed(const QString &reason);
     void onReplyPlayed();
     void onSilenceBudgetSpent();
+    void armPreemptiveReply(const QString &partial);
+    void onTranscriptStable();
+    void cancelPreemptiveReply(const char *why);
+    void adoptPreemptiveReply();
 
     void speak(const QString &sentence);
     void bargeIn();
@@ -146,6 +161,29 @@ private:
     bool m_resumeCutInHistory = false; // the heard part went into the history at the cut
     BargeInCounts m_bargeIns;
     QList<TurnTrace> m_traces;
+
+    // A reply asked for while the endpointer still waits for its silence. The
+    // responder's output is kept here, unspoken, until the final transcript
+    // adopts it (then replayed as if it had just arrived) or it is cancelled.
+    struct PreemptiveReply
+    {
+        bool active = false;
+        QString key;                     // preemptiveKey() of the words it answers
+        QList<ConversationTurn> history; // the context it was asked with
+        std::int64_t startedNs = -1;     // handed to the responder
+        std::int64_t requestSentNs = -1; // its HTTP request left
+        std::int64_t firstTokenNs = -1;
+        QString text;                    // deltas so far
+        bool finished = false;
+        std::optional<QString> failure;
+    };
+    PreemptiveReply m_preemptive;
+    QTimer m_transcriptStable;  // restarted by every partial
+    QString m_stablePartial;    // the partial it was started for
+    bool m_stableAwaitingPause = false; // the words are stable, the caller still audible
+    audio::VoiceActivityDetector m_pauseVad;
+    QVector<std::int16_t> m_pausePcm;
+    PreemptiveCounts m_preemptiveCounts;
 };
 
 } // namespace apex

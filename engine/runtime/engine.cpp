@@ -349,6 +349,18 @@ QByteArray Engine::metrics() const
                QStringLiteral("Stops that proved to be a backchannel or noise: the interrupted sentence was said again."));
     out.sample(QStringLiteral("apex_barge_in_resumed_total"), double(bargeIns.resumed));
 
+    // Replies asked for before the endpointer spoke: adopted ones saved the
+    // caller the time to first token, cancelled ones cost an LLM request.
+    PreemptiveCounts preemptive = m_preemptiveEnded;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
+        preemptive += it.key()->preemptiveReplies();
+    out.family(QStringLiteral("apex_preemptive_replies_total"), "counter",
+               QStringLiteral("Replies requested before the endpointing silence ran out, by outcome (adopted, cancelled)."));
+    out.sample(QStringLiteral("apex_preemptive_replies_total"), double(preemptive.adopted),
+               {{QStringLiteral("outcome"), QStringLiteral("adopted")}});
+    out.sample(QStringLiteral("apex_preemptive_replies_total"), double(preemptive.cancelled),
+               {{QStringLiteral("outcome"), QStringLiteral("cancelled")}});
+
     out.family(QStringLiteral("apex_turn_stage_ms"), "histogram",
                QStringLiteral("Milliseconds from the caller's end of speech to each stage of a turn."));
     for (int i = int(TurnStage::Endpointed); i < kTurnStageCount; ++i) {
@@ -448,6 +460,7 @@ void Engine::acceptCall(std::unique_ptr<CallLeg> leg)
         m_framesSentEnded += session->framesSent();
         m_lateFramesEnded += session->lateFrames();
         m_bargeInsEnded += session->bargeIns();
+        m_preemptiveEnded += session->preemptiveReplies();
         if (m_history && !session->tenantId().isEmpty())
             m_history->callEnded(session->tenantId(), callId, session->endReason());
         Q_EMIT callEnded(callId);

@@ -4,6 +4,7 @@
 #include "observability/turntrace.h"
 #include "pipeline/bargeinpolicy.h"
 #include "pipeline/callservices.h"
+#include "pipeline/preemptivecounts.h"
 #include "pipeline/transcriptline.h"
 #include "tenancy/engineconfig.h"
 #include "tenancy/tenantregistry.h"
@@ -121,6 +122,7 @@ private:
     std::uint64_t m_framesSentEnded = 0;
     std::uint64_t m_lateFramesEnded = 0;
     BargeInCounts m_bargeInsEnded;
+    PreemptiveCounts m_preemptiveEnded;
     std::array<LatencyHistogram, kTurnStageCount> m_stageLatency; // ms after the caller's end of speech
 };
 

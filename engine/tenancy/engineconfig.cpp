@@ -181,6 +181,15 @@ std::optional<Tenant> EngineConfigLoader::parseTenant(const QJsonObject &o, Conf
             return std::nullopt;
         }
     }
+    if (o.contains(QLatin1String("preemptiveReply"))) {
+        const QJsonObject p = o.value(QLatin1String("preemptiveReply")).toObject();
+        t.preemptiveReply.enabled = p.value(QLatin1String("enabled")).toBool(t.preemptiveReply.enabled);
+        t.preemptiveReply.stableMs = p.value(QLatin1String("stableMs")).toInt(t.preemptiveReply.stableMs);
+        if (t.preemptiveReply.stableMs < 20 || t.preemptiveReply.stableMs > 2000) {
+            fail(error, QStringLiteral("tenant %1: preemptiveReply.stableMs must be 20..2000").arg(t.id));
+            return std::nullopt;
+        }
+    }
     for (const auto &n : o.value(QLatin1String("numbers")).toArray())
         t.numbers << n.toString();
     for (const auto &value : o.value(QLatin1String("faq")).toArray()) {

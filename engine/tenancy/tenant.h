@@ -32,6 +32,17 @@ struct BargeInSettings
     bool operator==(const BargeInSettings &) const = default;
 };
 
+// Asking the LLM before the endpointing silence has run out: once the caller's
+// words have not changed for stableMs, the request leaves with them; the final
+// transcript adopts the reply when it says the same, and cancels it otherwise.
+struct PreemptiveReplySettings
+{
+    bool enabled = true;
+    int stableMs = 120; // unchanged transcript (and no new partial) for this long
+
+    bool operator==(const PreemptiveReplySettings &) const = default;
+};
+
 // Everything a call needs to know about the business it answers for. Immutable
 // once loaded: a call keeps the snapshot it started with while the console edits.
 struct Tenant
@@ -53,6 +64,7 @@ struct Tenant
     int endpointingMs = 250;
     int maxTurnsInContext = 8;
     BargeInSettings bargeIn;
+    PreemptiveReplySettings preemptiveReply;
 
     // Provider pins: empty or "auto" takes the cloud provider when its key is
     // configured and the embedded one otherwise; a provider name forces it.

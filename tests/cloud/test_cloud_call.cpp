@@ -8,6 +8,7 @@
 #include "fakedeepgram.h"
 #include "fakegroq.h"
 
+#include "audio/g711.h"
 #include "host/callmonitor.h"
 #include "host/enginehost.h"
 #include "democall/simulatedcaller.h"
@@ -28,6 +29,19 @@ namespace {
 QByteArray speech(const QString &text)
 {
     return EmbeddedSynthesizer::synthesizeBlocking(SynthesisRequest{text, QStringLiteral("rms"), QStringLiteral("en")});
+}
+
+// Speech without the silence flite puts before and after it, so a pause
+// between two pieces is as long as the test says.
+QByteArray trimmed(const QByteArray &mulaw)
+{
+    const QVector<std::int16_t> pcm = audio::g711::decodeMulaw(mulaw);
+    qsizetype first = 0, last = pcm.size();
+    while (first < last && std::abs(pcm[first]) < 300)
+        ++first;
+    while (last > first && std::abs(pcm[last - 1]) < 300)
+        --last;
+    return mulaw.mid(first, last - first);
 }
 
 QString lastUserMessage(const FakeGroqRequest &request)
@@ -132,6 +146,15 @@ private Q_SLOTS:
         hindi.greeting = QStringLiteral("नमस्ते। मैं आपकी क्या मदद कर सकती हूँ?");
         hindi.systemPrompt = QStringLiteral("आप सनराइज़ डेंटल क्लिनिक की रिसेप्शनिस्ट हैं।");
         m_config.tenants << hindi;
+
+        // A slow endpointer (700 ms): the caller's pauses shorter than that are
+        // where a preemptive reply is asked for, with room to spare.
+        Tenant patient = m_config.tenants.first();
+        patient.id = QStringLiteral("patient");
+        patient.numbers.clear();
+        patient.endpointingMs = 700;
+        patient.silenceBudgetMs = 2500;
+        m_config.tenants << patient;
 
         m_host = std::make_unique<EngineHost>(m_config);
         QString startError;
@@ -290,6 +313,113 @@ private Q_SLOTS:
             cutShown = cutShown || (line.wasCut() && line.text == longAnswer && line.heardText() == heard
                                     && !line.unheardText().isEmpty());
         QVERIFY(cutShown);
+    }
+
+    // What the fakes said and were asked, in the order it happened: "llm: <the
+    // utterance>" for each Groq request, "speech_final" for each end of turn.
+    void recordOrder(QList<QMetaObject::Connection> *connections, QStringList *events)
+    {
+        connections->append(connect(&m_deepgram, &FakeDeepgram::messageSent, this, [events](int, const QString &text) {
+            if (text.contains(QLatin1String("\"speech_final\":true")))
+                events->append(QStringLiteral("speech_final"));
+        }));
+        connections->append(connect(&m_groq, &FakeGroq::requestReceived, this, [this, events](int index) {
+            events->append(QStringLiteral("llm: ") + lastUserMessage(m_groq.requests().at(index)));
+        }));
+    }
+
+    void preemptiveReplyAdoptedWhenTheFinalSaysTheSame()
+    {
+        m_deepgram.addTranscript(QStringLiteral("what are your opening hours"));
+        FakeGroq::Script script;
+        script.reply = QStringLiteral("We are open Monday to Saturday. We open at nine.");
+        m_groq.setScript(script);
+        const int groqBefore = int(m_groq.requests().size());
+        const QByteArray before = metrics();
+        QList<QMetaObject::Connection> connections;
+        QStringList events;
+        recordOrder(&connections, &events);
+
+        const CallReport report = runCall(QStringLiteral("patient"), {speech(QStringLiteral("What are your opening hours?"))});
+        for (const auto &c : std::as_const(connections))
+            disconnect(c);
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+        QCOMPARE(report.turns.size(), 1);
+        QVERIFY(report.turns.first().agentFrames > 0);
+
+        // Asked while Deepgram's endpointing silence still ran, once, and adopted.
+        QCOMPARE(events, QStringList({QStringLiteral("llm: what are your opening hours"), QStringLiteral("speech_final")}));
+        QCOMPARE(int(m_groq.requests().size()), groqBefore + 1);
+        const QByteArray after = metrics();
+        const QByteArray adopted = R"(apex_preemptive_replies_total{outcome="adopted"})";
+        const QByteArray cancelled = R"(apex_preemptive_replies_total{outcome="cancelled"})";
+        QCOMPARE(sample(after, adopted), sample(before, adopted) + 1);
+        QCOMPARE(sample(after, cancelled), sample(before, cancelled));
+
+        const CallMonitor *monitor = m_host->monitor();
+        QTRY_VERIFY_WITH_TIMEOUT(monitor->count() > 0 && !monitor->at(monitor->count() - 1).turns.isEmpty(), 5000);
+        const TurnTrace &turn = monitor->at(monitor->count() - 1).turns.first();
+        QVERIFY(turn.preemptive);
+        QVERIFY(turn.preemptiveSentNs > 0 && turn.preemptiveSentNs < turn.at(TurnStage::Endpointed));
+        QVERIFY(turn.toJson().contains(QStringLiteral("preemptiveSentMs")));
+    }
+
+    void preemptiveReplyCancelledWhenTheCallerGoesOn()
+    {
+        // The caller pauses after "opening hours" (longer than the pause that
+        // makes the transcript stable, shorter than the endpointing), then goes on.
+        m_deepgram.addTranscript(QStringLiteral("what are your opening hours | on sunday"));
+        FakeGroq::Script script;
+        script.timeToFirstTokenMs = 20;
+        script.tokensPerSecond = 400;
+        script.replyFor = [](const FakeGroqRequest &request) {
+            return lastUserMessage(request).contains(QStringLiteral("sunday"))
+                       ? QStringLiteral("On Sunday the clinic is closed.")
+                       : QStringLiteral("Our hours are nine to six on weekdays.");
+        };
+        m_groq.setScript(script);
+        const int groqBefore = int(m_groq.requests().size());
+        const int azureBefore = m_azure.requestCount();
+        const QByteArray before = metrics();
+        QList<QMetaObject::Connection> connections;
+        QStringList events;
+        recordOrder(&connections, &events);
+
+        const QByteArray pause(8 * 400, char(0xFF)); // 400 ms of mu-law silence
+        const CallReport report = runCall(QStringLiteral("patient"), {trimmed(speech(QStringLiteral("What are your opening hours"))) + pause
+                                                                      + trimmed(speech(QStringLiteral("on Sunday?")))
+                                                                      + QByteArray(8 * 300, char(0xFF))});
+        for (const auto &c : std::as_const(connections))
+            disconnect(c);
+        QVERIFY2(report.ok(), qPrintable(report.errors.join(QStringLiteral("; "))));
+        QCOMPARE(report.turns.size(), 1);
+
+        // The preemptive request went out in the pause and was cancelled when
+        // the caller went on; the words after the last pause were asked for
+        // again (before speech_final here too) and that reply answered the turn.
+        qInfo() << "events:" << events;
+        QVERIFY(events.size() >= 3);
+        QCOMPARE(events.first(), QStringLiteral("llm: what are your opening hours"));
+        QCOMPARE(events.at(events.size() - 2), QStringLiteral("llm: what are your opening hours on sunday"));
+        QCOMPARE(events.last(), QStringLiteral("speech_final"));
+        const int asked = int(events.size()) - 1;
+        QCOMPARE(int(m_groq.requests().size()), groqBefore + asked);
+        const QByteArray after = metrics();
+        const QByteArray adopted = R"(apex_preemptive_replies_total{outcome="adopted"})";
+        const QByteArray cancelled = R"(apex_preemptive_replies_total{outcome="cancelled"})";
+        QCOMPARE(sample(after, cancelled), sample(before, cancelled) + asked - 1);
+        QCOMPARE(sample(after, adopted), sample(before, adopted) + 1);
+        // The context of the answered request holds no trace of the cancelled one:
+        // system, greeting, the whole question.
+        QCOMPARE(m_groq.requests().last().messages().size(), 3);
+
+        // The cancelled reply was never synthesised: nothing of it could be
+        // played to the caller or written to the TTS cache.
+        QStringList spoken;
+        for (int i = azureBefore; i < m_azure.requestCount(); ++i)
+            spoken << m_azure.requests().at(i).text;
+        QVERIFY2(!spoken.contains(QStringLiteral("Our hours are nine to six on weekdays.")), qPrintable(spoken.join(u'|')));
+        QVERIFY2(spoken.contains(QStringLiteral("On Sunday the clinic is closed.")), qPrintable(spoken.join(u'|')));
     }
 
     void backchannelOverTheAgentIsNotAnInterruption_data()

@@ -43,6 +43,13 @@ public:
         int finalSegmentMs = 0;       // >0: an is_final (not speech_final) every this much speech
         bool sendSpeechFinal = true;  // false: turns end only by UtteranceEnd (a noisy line)
         double wordsPerSecond = 2.5;  // how fast interims reveal the scripted words
+        // Deepgram decodes as the audio arrives: once the caller pauses, an
+        // interim holds every word said so far, before the endpointing silence
+        // has run out (speech_final). The fake sends it after this much
+        // silence (0: never; not sent when endpointing is this short or shorter).
+        // A script's "|" marks where a caller pauses mid-utterance: the Nth
+        // pause reveals the words before the Nth "|" (finals never show "|").
+        int pauseInterimMs = 60;
     };
 
     struct Faults

@@ -20,6 +20,7 @@ namespace {
 
 constexpr double kOnsetSec = 0.06;      // the VAD's onset run, credited back to the speech start
 constexpr double kEmptyFinalEverySec = 3.0; // Deepgram finalises silent windows with empty results
+constexpr double kPhrasePauseSec = 0.2;     // a pause at least this long ends a scripted "|" phrase
 
 double rounded(double seconds)
 {
@@ -56,6 +57,13 @@ FakeDeepgramSession::FakeDeepgramSession(FakeDeepgram *server, QWebSocket *socke
     vad.endpointingMs = !m_endpointing ? 1000 : endpointing.isEmpty() ? 10 : std::max(10, endpointing.toInt());
     m_vad = audio::VoiceActivityDetector(vad);
     m_vadEndpointingMs = vad.endpointingMs;
+    const int pauseMs = server->options().pauseInterimMs;
+    if (m_interimResults && m_endpointing && pauseMs > 0 && pauseMs < m_vadEndpointingMs) {
+        audio::VoiceActivityDetector::Settings pause = vad;
+        pause.endpointingMs = pauseMs;
+        m_pauseVad = audio::VoiceActivityDetector(pause);
+        m_pauseInterims = true;
+    }
 
     connect(socket, &QWebSocket::binaryMessageReceived, this, &FakeDeepgramSession::onBinary);
     connect(socket, &QWebSocket::textMessageReceived, this, &FakeDeepgramSession::onText);
@@ -144,6 +152,22 @@ void FakeDeepgramSession::processFrame(std::span<const std::int16_t> frame)
     const double now = double(m_samples) / m_sampleRate;
     const FakeDeepgram::Options &options = m_server->options();
     const auto event = m_vad.push(frame, m_sampleRate);
+    if (m_pauseInterims) {
+        const auto pause = m_pauseVad.push(frame, m_sampleRate);
+        if (pause == audio::VoiceActivityDetector::Event::SpeechEnded && m_inSpeech
+            && event == audio::VoiceActivityDetector::Event::None) {
+            m_pauseStart = now - options.pauseInterimMs / 1000.0;
+            sendPauseInterim(now);
+        } else if (pause == audio::VoiceActivityDetector::Event::SpeechStarted && m_inSpeech && m_pauseStart >= 0) {
+            // The caller goes on after a pause: a pause longer than a gap
+            // between words ends a scripted phrase, and the new words show up
+            // in interims soon.
+            if (now - kOnsetSec - m_pauseStart >= kPhrasePauseSec)
+                ++m_phrase;
+            m_pauseStart = -1.0;
+            m_nextInterim = std::min(m_nextInterim, now + options.firstInterimMs / 1000.0);
+        }
+    }
 
     if (event == audio::VoiceActivityDetector::Event::SpeechStarted) {
         m_inSpeech = true;
@@ -152,6 +176,9 @@ void FakeDeepgramSession::processFrame(std::span<const std::int16_t> frame)
         m_nextInterim = now + options.firstInterimMs / 1000.0;
         m_nextSegment = now + options.finalSegmentMs / 1000.0;
         m_utteranceEndDue = -1.0; // no word gap of utterance_end_ms: the caller went on
+        m_phrase = 0;
+        m_pauseStart = -1.0;
+        m_revealedFloor = 0;
         if (m_vadEvents)
             send({{QStringLiteral("type"), QStringLiteral("SpeechStarted")},
                   {QStringLiteral("channel"), QJsonArray{0, 1}},
@@ -189,8 +216,8 @@ int FakeDeepgramSession::revealedWords(double now) const
         return 0;
     const double spoken = now - m_wordsStart;
     const int words = int(std::ceil(spoken * m_server->options().wordsPerSecond));
-    // The last word is only ever given by the final result.
-    return std::clamp(words, 1, std::max(1, int(utterance->size()) - 1));
+    // The last word is only given by the final result or an interim after a pause.
+    return std::max(m_revealedFloor, std::clamp(words, 1, std::max(1, int(utterance->size()) - 1)));
 }
 
 void FakeDeepgramSession::sendInterim(double now)
@@ -198,6 +225,23 @@ void FakeDeepgramSession::sendInterim(double now)
     const QStringList *utterance = m_server->currentUtterance();
     const QStringList text = utterance ? utterance->mid(0, revealedWords(now)) : QStringList();
     sendResults(text, now, now, false, false, false);
+}
+
+void FakeDeepgramSession::sendPauseInterim(double now)
+{
+    const QStringList *utterance = m_server->currentUtterance();
+    if (!utterance || utterance->isEmpty())
+        return;
+    qsizetype end = utterance->size();
+    int markers = 0;
+    for (qsizetype i = 0; i < utterance->size(); ++i) {
+        if (utterance->at(i) == QLatin1String("|") && ++markers > m_phrase) {
+            end = i;
+            break;
+        }
+    }
+    m_revealedFloor = std::max(m_revealedFloor, int(end));
+    sendResults(utterance->mid(0, end), now, now, false, false, false);
 }
 
 void FakeDeepgramSession::sendSegmentFinal(double now)
@@ -209,12 +253,16 @@ void FakeDeepgramSession::sendSegmentFinal(double now)
     const QStringList text = utterance->mid(0, count);
     sendResults(text, now, now, true, false, false);
     utterance->remove(0, count);
+    m_revealedFloor = std::max(0, m_revealedFloor - count);
     m_wordsStart = now;
 }
 
 void FakeDeepgramSession::endTurn(double now, double speechEnd)
 {
     m_inSpeech = false;
+    m_phrase = 0;
+    m_pauseStart = -1.0;
+    m_revealedFloor = 0;
     const QStringList *utterance = m_server->currentUtterance();
     const QStringList text = utterance ? *utterance : QStringList();
     const bool speechFinal = m_endpointing && m_server->options().sendSpeechFinal;
@@ -241,6 +289,10 @@ void FakeDeepgramSession::flush(bool fromFinalize)
         m_server->finishUtterance();
         m_inSpeech = false;
         m_vad.reset();
+        m_pauseVad.reset();
+        m_phrase = 0;
+        m_pauseStart = -1.0;
+        m_revealedFloor = 0;
     }
     sendResults(text, now, now, true, false, fromFinalize);
     if (!text.isEmpty())
@@ -265,9 +317,11 @@ QJsonArray FakeDeepgramSession::words(const QStringList &text, double start, dou
     return list;
 }
 
-void FakeDeepgramSession::sendResults(const QStringList &text, double windowEnd, double wordsEnd, bool isFinal,
+void FakeDeepgramSession::sendResults(const QStringList &scripted, double windowEnd, double wordsEnd, bool isFinal,
                                       bool speechFinal, bool fromFinalize)
 {
+    QStringList text = scripted;
+    text.removeAll(QStringLiteral("|")); // pause marks are the script's, not words
     const double windowStart = m_windowStart;
     const QJsonObject alternative{{QStringLiteral("transcript"), text.join(QLatin1Char(' '))},
                                   {QStringLiteral("confidence"), text.isEmpty() ? 0.0 : 0.98},

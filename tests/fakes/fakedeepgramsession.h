@@ -33,6 +33,7 @@ private:
     void onDisconnected();
     void processFrame(std::span<const std::int16_t> frame);
     void sendInterim(double now);
+    void sendPauseInterim(double now);
     void sendSegmentFinal(double now);
     void endTurn(double now, double speechEnd);
     void flush(bool fromFinalize);
@@ -59,6 +60,11 @@ private:
     int m_vadEndpointingMs = 10;
 
     audio::VoiceActivityDetector m_vad;
+    audio::VoiceActivityDetector m_pauseVad; // the same VAD with pauseInterimMs for its endpointing
+    bool m_pauseInterims = false;
+    int m_phrase = 0;             // the script's "|"-separated phrase being spoken
+    double m_pauseStart = -1.0;   // the caller's silence began here (pause VAD), -1: talking
+    int m_revealedFloor = 0; // words a pause interim showed: later interims never show fewer
     QByteArray m_carryBytes;       // a partial sample or frame carried to the next message
     QVector<std::int16_t> m_frame;
     qint64 m_samples = 0;          // decoded and processed

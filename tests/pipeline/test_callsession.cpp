@@ -149,6 +149,99 @@ private Q_SLOTS:
         QVERIFY(sawCallerFinal);
     }
 
+    void preemptiveReplyAdoptedWhenTheFinalSaysTheSame()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        const int framesBefore = rig.leg->framesSent;
+        const qsizetype sentencesBefore = rig.synthesizer.sentences.size();
+        QSignalSpy turns(rig.session.get(), &CallSession::turnCompleted);
+        Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("when are you open"));
+        // The words stay the same past stableMs: the request leaves before the
+        // endpointer speaks; its reply comes back and is held, unspoken.
+        QTRY_COMPARE(rig.responders.last->requests.size(), 1);
+        QCOMPARE(rig.responders.last->requests.first().utterance, QStringLiteral("when are you open"));
+        QTest::qWait(50);
+        QCOMPARE(rig.session->state(), CallState::Listening);
+        QCOMPARE(rig.synthesizer.sentences.size(), sentencesBefore);
+        QCOMPARE(rig.leg->framesSent, framesBefore);
+
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("When are you open?"));
+        QVERIFY(turns.wait(5000));
+        QCOMPARE(rig.responders.last->requests.size(), 1); // answered once
+        QCOMPARE(rig.responders.last->cancels, 0);
+        const auto trace = turns.first().first().value<TurnTrace>();
+        QVERIFY(trace.preemptive);
+        QVERIFY(trace.preemptiveSentNs > 0 && trace.preemptiveSentNs <= trace.at(TurnStage::Endpointed));
+        QCOMPARE(trace.utterance, QStringLiteral("When are you open?"));
+        QCOMPARE(trace.reply, QStringLiteral("We are open from nine to six. Anything else?"));
+        QVERIFY(trace.has(TurnStage::FirstFrameOut));
+        QVERIFY(rig.synthesizer.sentences.contains(QStringLiteral("We are open from nine to six.")));
+        QCOMPARE(rig.session->preemptiveReplies().adopted, 1u);
+        QCOMPARE(rig.session->preemptiveReplies().cancelled, 0u);
+        // The context: greeting, the caller's final words, the reply.
+        QCOMPARE(rig.session->history().size(), 3);
+        QCOMPARE(rig.session->history().at(1).text, QStringLiteral("When are you open?"));
+        QCOMPARE(rig.session->history().at(2).text, QStringLiteral("We are open from nine to six. Anything else?"));
+    }
+
+    void preemptiveReplyCancelledWhenTheCallerGoesOnOrTheFinalDiffers()
+    {
+        Rig rig;
+        rig.start();
+        QVERIFY(rig.waitForState(CallState::Listening));
+        const int framesBefore = rig.leg->framesSent;
+        QSignalSpy turns(rig.session.get(), &CallSession::turnCompleted);
+        FakeResponder *responder = rig.responders.last;
+        Q_EMIT rig.recognizers.last->speechStarted();
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("when are you"));
+        QTRY_COMPARE(responder->requests.size(), 1);
+        QTest::qWait(20); // its reply has come back, held
+
+        // The caller goes on: cancelled.
+        responder->reply = QStringLiteral("We are closed on Sundays.");
+        Q_EMIT rig.recognizers.last->partialTranscript(QStringLiteral("when are you open on"));
+        QCOMPARE(responder->cancels, 1);
+        QCOMPARE(rig.session->preemptiveReplies().cancelled, 1u);
+        QTRY_COMPARE(responder->requests.size(), 2);
+        QCOMPARE(responder->requests.last().utterance, QStringLiteral("when are you open on"));
+        QTest::qWait(20);
+
+        // The final says more than the stable words: cancelled too, and the
+        // turn asks with the final's words.
+        responder->reply = QStringLiteral("On Sundays we rest.");
+        Q_EMIT rig.recognizers.last->endOfSpeech();
+        Q_EMIT rig.recognizers.last->finalTranscript(QStringLiteral("When are you open on Sundays?"));
+        QCOMPARE(responder->cancels, 2);
+        QCOMPARE(rig.session->preemptiveReplies().cancelled, 2u);
+        QCOMPARE(rig.session->preemptiveReplies().adopted, 0u);
+        QVERIFY(turns.wait(5000));
+        QCOMPARE(responder->requests.size(), 3);
+        QCOMPARE(responder->requests.last().utterance, QStringLiteral("When are you open on Sundays?"));
+        QCOMPARE(responder->requests.last().history.size(), 1); // the greeting only
+
+        // Only the adopted turn's reply reached TTS and the caller.
+        const auto trace = turns.first().first().value<TurnTrace>();
+        QVERIFY(!trace.preemptive);
+        QCOMPARE(trace.reply, QStringLiteral("On Sundays we rest."));
+        QVERIFY(!rig.synthesizer.sentences.contains(QStringLiteral("We are open from nine to six.")));
+        QVERIFY(!rig.synthesizer.sentences.contains(QStringLiteral("We are closed on Sundays.")));
+        QVERIFY(rig.synthesizer.sentences.contains(QStringLiteral("On Sundays we rest.")));
+        QVERIFY(rig.leg->framesSent > framesBefore);
+        QCOMPARE(rig.session->history().size(), 3);
+        QCOMPARE(rig.session->history().at(2).text, QStringLiteral("On Sundays we rest."));
+    }
+
+    void preemptiveKeyIgnoresCasePunctuationAndSpacing()
+    {
+        QCOMPARE(CallSession::preemptiveKey(QStringLiteral("When are  you open?")), QStringLiteral("when are you open"));
+        QCOMPARE(CallSession::preemptiveKey(QStringLiteral("क्या आप खुले हैं?")), QStringLiteral("क्या आप खुले हैं"));
+        QVERIFY(CallSession::preemptiveKey(QStringLiteral("when are you open")) != CallSession::preemptiveKey(QStringLiteral("when are you")));
+    }
+
     void keepsOnlyTheLastEightTurnsAsContext()
     {
         Rig rig;

@@ -54,6 +54,20 @@ private Q_SLOTS:
                                         << QStringLiteral("whatsapp.maxMessageChars");
         QTest::newRow("barge-in speech") << QByteArray("{\"tenants\":[{\"id\":\"a\",\"bargeIn\":{\"minSpeechMs\":-5}}]}")
                                          << QStringLiteral("bargeIn.minSpeechMs");
+        QTest::newRow("preemptive stable") << QByteArray("{\"tenants\":[{\"id\":\"a\",\"preemptiveReply\":{\"stableMs\":0}}]}")
+                                           << QStringLiteral("preemptiveReply.stableMs");
+    }
+
+    void preemptiveReplyFromTheTenant()
+    {
+        const QByteArray json = R"({"tenants":[{"id":"a","preemptiveReply":{"enabled":false,"stableMs":200}},{"id":"b"}]})";
+        ConfigError error;
+        const auto config = EngineConfigLoader::parse(json, &error);
+        QVERIFY2(config, qPrintable(error.message));
+        QVERIFY(!config->tenants.at(0).preemptiveReply.enabled);
+        QCOMPARE(config->tenants.at(0).preemptiveReply.stableMs, 200);
+        QVERIFY(config->tenants.at(1).preemptiveReply.enabled); // on by default
+        QCOMPARE(config->tenants.at(1).preemptiveReply.stableMs, 120);
     }
 
     void bargeInLexiconFromTheTenant()
