@@ -1,5 +1,7 @@
 #include "stt/deepgram/deepgramrecognizer.h"
 
+#include "stt/deepgram/deepgrammessage.h"
+
 #include "audio/g711.h"
 #include "observability/clock.h"
 
@@ -58,12 +60,6 @@ QString describeStatus(int status)
 bool statusIsRetryable(int status)
 {
     return status == 408 || status == 429 || status >= 500;
-}
-
-double lastWordEnd(const QJsonObject &alternative)
-{
-    const QJsonArray words = alternative.value(QLatin1String("words")).toArray();
-    return words.isEmpty() ? -1.0 : words.last().toObject().value(QLatin1String("end")).toDouble(-1.0);
 }
 
 } // namespace
@@ -189,34 +185,38 @@ void DeepgramRecognizer::onTextMessage(const QString &message)
 {
     if (m_stopped || m_failed || sender() != m_socket)
         return;
-    const QJsonObject object = QJsonDocument::fromJson(message.toUtf8()).object();
-    const QString type = object.value(QLatin1String("type")).toString();
-    if (type == QLatin1String("Results")) {
+    const DeepgramMessage parsed = DeepgramMessage::parse(message);
+    switch (parsed.type) {
+    case DeepgramMessage::Type::Results: {
         // Only a final proves the connection carries audio: interims from a
         // connection that dies a moment later must not reset the count, or a
         // connection that always dies re-sends its growing backlog forever.
-        if (object.value(QLatin1String("is_final")).toBool())
+        if (parsed.isFinal)
             m_failuresInRow = 0;
-        const QJsonObject alternative =
-            object.value(QLatin1String("channel")).toObject().value(QLatin1String("alternatives")).toArray().first().toObject();
         DeepgramTurnAssembler::Result result;
-        result.transcript = alternative.value(QLatin1String("transcript")).toString();
-        result.isFinal = object.value(QLatin1String("is_final")).toBool();
-        result.speechFinal = object.value(QLatin1String("speech_final")).toBool();
-        const double wordEnd = lastWordEnd(alternative);
-        result.lastWordEndSec = wordEnd < 0 ? -1.0 : callSeconds(wordEnd);
+        result.transcript = parsed.transcript;
+        result.isFinal = parsed.isFinal;
+        result.speechFinal = parsed.speechFinal;
+        result.lastWordEndSec = parsed.lastWordEnd < 0 ? -1.0 : callSeconds(parsed.lastWordEnd);
         if (result.isFinal)
-            confirmAudioUpTo(object.value(QLatin1String("start")).toDouble() + object.value(QLatin1String("duration")).toDouble());
+            confirmAudioUpTo(parsed.start + parsed.duration);
         applyUpdate(m_turn.onResults(result));
-    } else if (type == QLatin1String("SpeechStarted")) {
+        break;
+    }
+    case DeepgramMessage::Type::SpeechStarted:
         applyUpdate(m_turn.onSpeechStarted());
-    } else if (type == QLatin1String("UtteranceEnd")) {
-        const double end = object.value(QLatin1String("last_word_end")).toDouble(-1.0);
-        applyUpdate(m_turn.onUtteranceEnd(end < 0 ? -1.0 : callSeconds(end)));
-    } else if (type == QLatin1String("Metadata")) {
-        m_log.debug("metadata: request {}", object.value(QLatin1String("request_id")).toString());
-    } else if (type == QLatin1String("Error")) {
+        break;
+    case DeepgramMessage::Type::UtteranceEnd:
+        applyUpdate(m_turn.onUtteranceEnd(parsed.utteranceLastWordEnd < 0 ? -1.0 : callSeconds(parsed.utteranceLastWordEnd)));
+        break;
+    case DeepgramMessage::Type::Metadata:
+        m_log.debug("metadata: request {}", parsed.requestId);
+        break;
+    case DeepgramMessage::Type::Error:
         m_log.warn("Deepgram error message: {}", message.left(300));
+        break;
+    case DeepgramMessage::Type::Other:
+        break;
     }
 }
 
