@@ -68,9 +68,18 @@ if [ "$mode" = cloud ]; then
   read -r -a engine_env <"$work/fakes.env"
 fi
 
+# Every call comes from 127.0.0.1, as behind a reverse proxy: the per-address
+# limit (256) is raised to the total, as the README says to do there.
+python3 - "$(dirname "$0")/../../resources/config/apex.json" "$work/apex.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config.setdefault("limits", {}).update({"maxConnections": 4096, "maxConnectionsPerAddress": 4096})
+json.dump(config, open(sys.argv[2], "w"))
+PY
+
 # The embedded stack must not pick up provider keys from the environment.
 env -u DEEPGRAM_API_KEY -u GROQ_API_KEY -u AZURE_SPEECH_KEY -u LLM_BASE_URL -u DEEPGRAM_URL -u AZURE_TTS_URL \
-  "${engine_env[@]}" APEX_LISTEN=127.0.0.1:0 "$build/bin/apex-engine" >"$work/engine.log" 2>&1 &
+  "${engine_env[@]}" APEX_LISTEN=127.0.0.1:0 "$build/bin/apex-engine" --config "$work/apex.json" >"$work/engine.log" 2>&1 &
 engine_pid=$!
 address=""
 for _ in $(seq 300); do
